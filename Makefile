@@ -1,0 +1,96 @@
+# spaceport - offline Confluence Server space export -> Cloud converter.
+#
+#   make            build bin/spaceport-{extract,convert,pack}
+#   make check      build and run every test (unit + end-to-end, via prove)
+#   make demo       run the pipeline on the bundled export and show the result
+#   make bench      benchmark (bench/run; BENCH_SIZES=smoke,100M,1G)
+#   make sanitize   build with ASan+UBSan into build-asan/ and run the suite
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install the Debian packages the build and tests need (root)
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BUILD	?= build
+OUT	?= bin
+
+CC	?= cc
+PKGS	 = libarchive libxml-2.0 sqlite3 zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Icommon $(PKG_CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS)
+LDLIBS	+= $(PKG_LIBS)
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+PROGS	 = extract convert pack
+BINS	 = $(PROGS:%=$(OUT)/spaceport-%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+all: $(BINS)
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libspaceport.a: $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJ)
+
+define prog_rule
+$(1)_SRC := $$(sort $$(wildcard $(1)/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/%.o)
+$(OUT)/spaceport-$(1): $$($(1)_OBJ) $(BUILD)/libspaceport.a
+	@mkdir -p $(OUT)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(BUILD)/libspaceport.a $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# Unit tests link the common library plus the program objects they test
+# (all objects of every program except its main.o).
+PROG_LIB_OBJ = $(filter-out %/main.o,$(extract_OBJ) $(convert_OBJ) $(pack_OBJ))
+$(BUILD)/unit/%: tests/unit/%.c $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iextract -Iconvert -Ipack $(LDFLAGS) -o $@ $< $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a $(LDLIBS)
+
+units: $(UNITS)
+
+check: all units
+	prove -f $(UNITS) tests/*.t
+
+demo: all
+	@sh tests/demo.sh
+
+bench: all
+	bench/run
+
+sanitize:
+	$(MAKE) BUILD=build-asan OUT=build-asan/bin \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all units
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    SPACEPORT_BIN=$(CURDIR)/build-asan/bin prove -f $(UNITS:$(BUILD)/%=build-asan/%) tests/*.t
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	-install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null
+
+DEBS = build-essential pkg-config libarchive-dev libxml2-dev libsqlite3-dev zlib1g-dev \
+       libxml2-utils sqlite3 zip unzip mandoc python3 valgrind
+deps:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS)
+
+lint-man:
+	mandoc -Tlint -W warning man/*.1 man/*.5
+
+clean:
+	rm -rf $(BUILD) build-asan $(OUT)
+
+.PHONY: all units check demo bench sanitize install deps lint-man clean

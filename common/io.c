@@ -1,0 +1,138 @@
+/*
+ * io.c - checked low-level I/O, spool files, CRC-32.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "diag.h"
+#include "io.h"
+
+#define SPOOL_BUF (256 * 1024)
+
+void
+io_write_all(int fd, const void *buf, size_t n, const char *label)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			diag_die(SP_EXIT_FAIL, label, 0, "write failed: %s",
+			    strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+size_t
+io_read(int fd, void *buf, size_t n, const char *label)
+{
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, buf, n);
+		if (r >= 0)
+			return (size_t)r;
+		if (errno != EINTR)
+			diag_die(SP_EXIT_FAIL, label, 0, "read failed: %s",
+			    strerror(errno));
+	}
+}
+
+uint32_t
+io_crc32(uint32_t crc, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	/* zlib's crc32() takes a uInt length; feed it in pieces. */
+	while (n > 0) {
+		uInt chunk = n > 0x40000000u ? 0x40000000u : (uInt)n;
+		crc = (uint32_t)crc32(crc, p, chunk);
+		p += chunk;
+		n -= chunk;
+	}
+	return crc;
+}
+
+const char *
+io_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t != NULL && *t != '\0' ? t : "/tmp";
+}
+
+void
+spool_open(struct spool *s)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/spaceport-spool.XXXXXX",
+	    io_tmpdir()) >= (int)sizeof(path))
+		diag_die(SP_EXIT_FAIL, NULL, 0, "temporary directory name too long");
+	s->fd = mkstemp(path);
+	if (s->fd == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "cannot create spool file: %s",
+		    strerror(errno));
+	/* Unlinked at once: the space comes back however the program ends. */
+	if (unlink(path) == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "cannot unlink spool file: %s",
+		    strerror(errno));
+	s->size = 0;
+	s->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	s->buf = xmalloc(SPOOL_BUF);
+	s->blen = 0;
+}
+
+static void
+spool_flush(struct spool *s)
+{
+	io_write_all(s->fd, s->buf, s->blen, "spool file");
+	s->blen = 0;
+}
+
+void
+spool_write(struct spool *s, const void *p, size_t n)
+{
+	s->crc = io_crc32(s->crc, p, n);
+	s->size += n;
+	if (n >= SPOOL_BUF) {
+		spool_flush(s);
+		io_write_all(s->fd, p, n, "spool file");
+		return;
+	}
+	if (s->blen + n > SPOOL_BUF)
+		spool_flush(s);
+	memcpy(s->buf + s->blen, p, n);
+	s->blen += n;
+}
+
+void
+spool_finish(struct spool *s)
+{
+	spool_flush(s);
+	if (lseek(s->fd, 0, SEEK_SET) == -1)
+		diag_die(SP_EXIT_FAIL, "spool file", 0, "seek failed: %s",
+		    strerror(errno));
+}
+
+void
+spool_close(struct spool *s)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	free(s->buf);
+	s->buf = NULL;
+}

@@ -1,0 +1,39 @@
+/*
+ * io.h - checked low-level I/O: full writes, spool files, CRC-32.
+ *
+ * Owns: the rule that every write is checked and every short read or
+ * write is either retried or reported, and the unlinked temporary
+ * "spool" files stages use when a member must be complete before it can
+ * be written (tar needs the size up front).
+ */
+#ifndef SP_IO_H
+#define SP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write all n bytes or die naming label. */
+void	 io_write_all(int fd, const void *buf, size_t n, const char *label);
+/* read(2) retrying EINTR; dies on error naming label. */
+size_t	 io_read(int fd, void *buf, size_t n, const char *label);
+
+/* An unlinked temporary file in $TMPDIR (default /tmp).  Dies on error. */
+struct spool {
+	int		 fd;
+	uint64_t	 size;
+	uint32_t	 crc;
+	char		*buf;		/* write buffer */
+	size_t		 blen;
+};
+void	 spool_open(struct spool *);
+void	 spool_write(struct spool *, const void *, size_t);	/* updates size and crc */
+void	 spool_finish(struct spool *);		/* flush and rewind to 0 */
+void	 spool_close(struct spool *);
+
+uint32_t io_crc32(uint32_t crc, const void *buf, size_t n);	/* zlib crc32 over size_t */
+
+/* Directory for temporary files: $TMPDIR or /tmp. */
+const char *io_tmpdir(void);
+
+#endif

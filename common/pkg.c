@@ -1,0 +1,761 @@
+/*
+ * pkg.c - reading and writing spaceport packages (see pkg.h and
+ * docs/package-format.md).
+ *
+ * Both directions keep a cursor into the manifest's member list: members
+ * must come in exactly that order, and each one's size and CRC-32 are
+ * computed as the bytes pass and compared at its end.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "diag.h"
+#include "io.h"
+#include "pkg.h"
+#include "strbuf.h"
+
+#define MANIFEST_MAX	(512UL << 20)
+#define IOBUF		(256 * 1024)
+
+int
+pkg_name_ok(const char *name)
+{
+	const char *p = name, *q;
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 4096 || *name == '/' || strchr(name, '\\') != NULL)
+		return 0;
+	for (;;) {
+		q = strchr(p, '/');
+		n = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (q == NULL)
+			return 1;
+		p = q + 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* reading */
+
+struct pkg_in {
+	char		*label;
+	struct manifest	 man;
+	struct archive	*ar;		/* tar forms */
+	char		*dir;		/* directory form */
+	int		 fd;		/* current member file (dir form), or input fd */
+	size_t		 idx;		/* members consumed so far */
+	const struct pkg_member *cur;
+	uint64_t	 got;
+	uint32_t	 crc;
+	int		 done;		/* current member fully read and checked */
+	char		 member_label[PATH_MAX];
+};
+
+static void
+in_die(struct pkg_in *p, const char *fmt, const char *arg)
+{
+	diag_die(SP_EXIT_FAIL, p->label, 0, fmt, arg);
+}
+
+static void
+ar_die(struct pkg_in *p)
+{
+	diag_die(SP_EXIT_FAIL, p->label, 0, "%s",
+	    archive_error_string(p->ar) != NULL ?
+	    archive_error_string(p->ar) : "cannot read package");
+}
+
+const struct manifest *
+pkg_manifest(const struct pkg_in *p)
+{
+	return &p->man;
+}
+
+const char *
+pkg_label(const struct pkg_in *p)
+{
+	return p->label;
+}
+
+/* Raw read from the current member, no checking. */
+static size_t
+raw_read(struct pkg_in *p, void *buf, size_t n)
+{
+	la_ssize_t r;
+
+	if (p->dir != NULL)
+		return io_read(p->fd, buf, n, p->member_label);
+	r = archive_read_data(p->ar, buf, n);
+	if (r < 0)
+		ar_die(p);
+	return (size_t)r;
+}
+
+static void
+member_done(struct pkg_in *p)
+{
+	if (p->got != p->cur->size)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: size %" PRIu64
+		    " differs from the manifest's %" PRIu64
+		    " (package damaged in hand-over)", p->cur->name, p->got,
+		    p->cur->size);
+	if (p->crc != p->cur->crc)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: crc-32 %08" PRIx32
+		    " differs from the manifest's %08" PRIx32
+		    " (package damaged in hand-over)", p->cur->name, p->crc,
+		    p->cur->crc);
+	p->done = 1;
+	if (p->dir != NULL && p->fd != -1) {
+		close(p->fd);
+		p->fd = -1;
+	}
+}
+
+size_t
+pkg_read(struct pkg_in *p, void *buf, size_t n)
+{
+	size_t r;
+
+	if (p->cur == NULL || p->done)
+		return 0;
+	r = raw_read(p, buf, n);
+	if (r == 0) {
+		member_done(p);
+		return 0;
+	}
+	p->got += r;
+	if (p->got > p->cur->size)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: longer than the "
+		    "manifest says (package damaged in hand-over)",
+		    p->cur->name);
+	p->crc = io_crc32(p->crc, buf, r);
+	return r;
+}
+
+ssize_t
+pkg_read_fn(void *ctx, void *buf, size_t n)
+{
+	return (ssize_t)pkg_read(ctx, buf, n);
+}
+
+void
+pkg_skip(struct pkg_in *p)
+{
+	char *buf = xmalloc(IOBUF);
+
+	while (pkg_read(p, buf, IOBUF) > 0)
+		;
+	free(buf);
+}
+
+void
+pkg_slurp(struct pkg_in *p, struct strbuf *sb, size_t max)
+{
+	size_t r;
+
+	if (p->cur != NULL && p->cur->size > max)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: larger than %zu bytes",
+		    p->cur->name, max);
+	sb_reset(sb);
+	for (;;) {
+		sb_grow(sb, 65536);
+		r = pkg_read(p, sb->buf + sb->len, 65536);
+		if (r == 0)
+			break;
+		sb->len += r;
+	}
+	sb->buf[sb->len] = '\0';
+}
+
+/* Next tar header; returns 0 at EOF. Checks type and name. */
+static int
+tar_next(struct pkg_in *p, const char **name, uint64_t *size)
+{
+	struct archive_entry *e;
+	int r;
+
+	r = archive_read_next_header(p->ar, &e);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		ar_die(p);
+	*name = archive_entry_pathname(e);
+	if (*name == NULL || !pkg_name_ok(*name))
+		in_die(p, "unsafe member name %s",
+		    *name != NULL ? *name : "(none)");
+	if (archive_entry_filetype(e) != AE_IFREG)
+		in_die(p, "%s: not a regular file", *name);
+	*size = (uint64_t)archive_entry_size(e);
+	return 1;
+}
+
+static void
+dir_open_member(struct pkg_in *p, const char *name)
+{
+	struct stat st;
+
+	if (snprintf(p->member_label, sizeof(p->member_label), "%s/%s",
+	    p->dir, name) >= (int)sizeof(p->member_label))
+		in_die(p, "%s: path too long", name);
+	p->fd = open(p->member_label, O_RDONLY | O_NOFOLLOW);
+	if (p->fd == -1)
+		diag_die(SP_EXIT_FAIL, p->member_label, 0, "cannot open: %s",
+		    errno == ENOENT ? "missing from the package directory" :
+		    strerror(errno));
+	if (fstat(p->fd, &st) == -1 || !S_ISREG(st.st_mode))
+		diag_die(SP_EXIT_FAIL, p->member_label, 0, "not a regular file");
+}
+
+int
+pkg_next(struct pkg_in *p, const struct pkg_member **m)
+{
+	const char *name;
+	uint64_t size;
+
+	if (p->cur != NULL && !p->done)
+		pkg_skip(p);
+	if (p->dir != NULL) {
+		if (p->idx == p->man.nmem)
+			return 0;
+		p->cur = &p->man.mem[p->idx++];
+		dir_open_member(p, p->cur->name);
+	} else {
+		if (!tar_next(p, &name, &size)) {
+			if (p->idx < p->man.nmem)
+				in_die(p, "package ends before member %s "
+				    "(truncated)", p->man.mem[p->idx].name);
+			return 0;
+		}
+		if (p->idx == p->man.nmem)
+			in_die(p, "member %s is not in the manifest", name);
+		p->cur = &p->man.mem[p->idx++];
+		if (strcmp(name, p->cur->name) != 0)
+			diag_die(SP_EXIT_FAIL, p->label, 0, "member %s where the "
+			    "manifest has %s", name, p->cur->name);
+		if (size != p->cur->size)
+			diag_die(SP_EXIT_FAIL, p->label, 0, "%s: size %" PRIu64
+			    " differs from the manifest's %" PRIu64, name, size,
+			    p->cur->size);
+	}
+	p->got = 0;
+	p->crc = io_crc32(0, NULL, 0);
+	p->done = 0;
+	*m = p->cur;
+	return 1;
+}
+
+static void
+read_manifest(struct pkg_in *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *name;
+	uint64_t size;
+	size_t r;
+	la_ssize_t n;
+
+	if (p->dir != NULL) {
+		struct stat st;
+
+		dir_open_member(p, PKG_MANIFEST);
+		if (fstat(p->fd, &st) == -1 || (uint64_t)st.st_size > MANIFEST_MAX)
+			in_die(p, "%s: too large", PKG_MANIFEST);
+		for (;;) {
+			sb_grow(&sb, 65536);
+			r = io_read(p->fd, sb.buf + sb.len, 65536, p->member_label);
+			if (r == 0)
+				break;
+			sb.len += r;
+			if (sb.len > MANIFEST_MAX)
+				in_die(p, "%s: too large", PKG_MANIFEST);
+		}
+		close(p->fd);
+		p->fd = -1;
+	} else {
+		if (!tar_next(p, &name, &size))
+			in_die(p, "%s", "empty input: not a spaceport package");
+		if (strcmp(name, PKG_MANIFEST) != 0)
+			in_die(p, "first member is %s, not a spaceport package "
+			    "manifest", name);
+		if (size > MANIFEST_MAX)
+			in_die(p, "%s: too large", PKG_MANIFEST);
+		for (;;) {
+			sb_grow(&sb, 65536);
+			n = archive_read_data(p->ar, sb.buf + sb.len, 65536);
+			if (n < 0)
+				ar_die(p);
+			if (n == 0)
+				break;
+			sb.len += (size_t)n;
+			if (sb.len > size)
+				in_die(p, "%s: longer than its header says",
+				    PKG_MANIFEST);
+		}
+	}
+	if (manifest_parse(&p->man, sb.buf != NULL ? sb.buf : "", sb.len,
+	    p->label) == -1)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot use this package",
+		    p->label);
+	sb_free(&sb);
+}
+
+struct pkg_in *
+pkg_open(const char *path)
+{
+	struct pkg_in *p = xcalloc(1, sizeof(*p));
+	struct stat st;
+	int fd;
+
+	p->fd = -1;
+	manifest_init(&p->man);
+	if (path == NULL || strcmp(path, "-") == 0) {
+		p->label = xstrdup("<stdin>");
+		fd = 0;
+	} else {
+		p->label = xstrdup(path);
+		if (stat(path, &st) == -1)
+			diag_die(SP_EXIT_FAIL, path, 0, "%s", strerror(errno));
+		if (S_ISDIR(st.st_mode)) {
+			p->dir = xstrdup(path);
+			read_manifest(p);
+			return p;
+		}
+		fd = open(path, O_RDONLY);
+		if (fd == -1)
+			diag_die(SP_EXIT_FAIL, path, 0, "%s", strerror(errno));
+	}
+	p->fd = fd;
+	p->ar = archive_read_new();
+	if (p->ar == NULL)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "out of memory");
+	/* Only tar: a package is never compressed or in another format. */
+	if (archive_read_support_format_tar(p->ar) != ARCHIVE_OK ||
+	    archive_read_open_fd(p->ar, fd, IOBUF) != ARCHIVE_OK) {
+		const char *e = archive_error_string(p->ar);
+
+		diag_die(SP_EXIT_FAIL, p->label, 0, "not a spaceport package "
+		    "(%s)", e != NULL ? e : "unreadable");
+	}
+	read_manifest(p);
+	return p;
+}
+
+void
+pkg_close(struct pkg_in *p)
+{
+	if (p == NULL)
+		return;
+	if (p->ar != NULL) {
+		archive_read_free(p->ar);
+		if (p->fd > 0)
+			close(p->fd);
+	} else if (p->fd != -1)
+		close(p->fd);
+	manifest_free(&p->man);
+	free(p->label);
+	free(p->dir);
+	free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* writing */
+
+struct pkg_out {
+	enum pkg_outkind kind;
+	char		*path;		/* final name */
+	char		*tmp;		/* temporary file or directory */
+	struct archive	*ar;
+	struct archive_entry *ent;
+	int		 fd;		/* tar file / current dir member */
+	struct manifest	 man;		/* what must be written */
+	size_t		 idx;
+	const char	*cur;
+	uint64_t	 want, got;
+	uint32_t	 crc, wantcrc;
+	char		*buf;
+	int		 committed;
+};
+
+static int
+rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char *sub;
+	size_t n;
+	int rc = 0;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		n = strlen(path) + strlen(de->d_name) + 2;
+		sub = xmalloc(n);
+		snprintf(sub, n, "%s/%s", path, de->d_name);
+		if (rm_rf(sub) == -1)
+			rc = -1;
+		free(sub);
+	}
+	closedir(d);
+	if (rmdir(path) == -1)
+		rc = -1;
+	return rc;
+}
+
+static void
+out_cleanup(void *arg)
+{
+	struct pkg_out *o = arg;
+
+	if (o->committed || o->tmp == NULL)
+		return;
+	if (o->kind == PKG_OUT_DIR) {
+		if (o->fd != -1)
+			close(o->fd);
+		rm_rf(o->tmp);
+	} else
+		unlink(o->tmp);
+}
+
+/* "dir/.base.XXXXXX" beside path. */
+static char *
+tmp_beside(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct strbuf sb = STRBUF_INIT;
+
+	if (slash != NULL) {
+		sb_add(&sb, path, (size_t)(slash - path + 1));
+		sb_addf(&sb, ".%s.XXXXXX", slash + 1);
+	} else
+		sb_addf(&sb, ".%s.XXXXXX", path);
+	return sb_detach(&sb);
+}
+
+static mode_t
+umask_get(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
+}
+
+static void
+out_ar_die(struct pkg_out *o)
+{
+	const char *e = archive_error_string(o->ar);
+
+	diag_die(SP_EXIT_FAIL, o->path != NULL ? o->path : "<stdout>", 0,
+	    "write failed: %s", e != NULL ? e : "unknown error");
+}
+
+struct pkg_out *
+pkg_create(enum pkg_outkind kind, const char *path)
+{
+	struct pkg_out *o = xcalloc(1, sizeof(*o));
+	int fd = 1;
+
+	o->kind = kind;
+	o->fd = -1;
+	manifest_init(&o->man);
+	o->buf = xmalloc(IOBUF);
+	if (kind == PKG_OUT_STDOUT) {
+		if (isatty(1))
+			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
+			    "package to a terminal (use -o FILE or -d DIR, or "
+			    "redirect standard output)");
+	} else {
+		o->path = xstrdup(path);
+		o->tmp = tmp_beside(path);
+		if (kind == PKG_OUT_DIR) {
+			if (mkdtemp(o->tmp) == NULL)
+				diag_die(SP_EXIT_FAIL, path, 0, "cannot create "
+				    "temporary directory: %s", strerror(errno));
+			diag_atexit(out_cleanup, o);
+			return o;
+		}
+		fd = mkstemp(o->tmp);
+		if (fd == -1)
+			diag_die(SP_EXIT_FAIL, path, 0, "cannot create "
+			    "temporary file: %s", strerror(errno));
+		o->fd = fd;
+		diag_atexit(out_cleanup, o);
+	}
+	o->ar = archive_write_new();
+	o->ent = archive_entry_new();
+	if (o->ar == NULL || o->ent == NULL)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "out of memory");
+	/* libarchive pads the last block only for non-regular outputs
+	 * unless told: fix it so a file and a pipe get the same bytes. */
+	if (archive_write_set_format_pax_restricted(o->ar) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(o->ar, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(o->ar, fd) != ARCHIVE_OK)
+		out_ar_die(o);
+	return o;
+}
+
+static void
+mkdirs_for(struct pkg_out *o, const char *name)
+{
+	char path[PATH_MAX];
+	char *s;
+
+	if (snprintf(path, sizeof(path), "%s/%s", o->tmp, name) >=
+	    (int)sizeof(path))
+		diag_die(SP_EXIT_FAIL, o->path, 0, "%s: path too long", name);
+	for (s = path + strlen(o->tmp) + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(path, 0777) == -1 && errno != EEXIST)
+			diag_die(SP_EXIT_FAIL, path, 0, "cannot create "
+			    "directory: %s", strerror(errno));
+		*s = '/';
+	}
+	o->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
+	if (o->fd == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "cannot create: %s",
+		    strerror(errno));
+}
+
+static void
+begin_raw(struct pkg_out *o, const char *name, uint64_t size)
+{
+	if (!pkg_name_ok(name))
+		diag_die(SP_EXIT_FAIL, NULL, 0, "unsafe member name %s", name);
+	if (o->kind == PKG_OUT_DIR) {
+		mkdirs_for(o, name);
+		return;
+	}
+	archive_entry_clear(o->ent);
+	archive_entry_set_pathname(o->ent, name);
+	archive_entry_set_size(o->ent, (la_int64_t)size);
+	archive_entry_set_filetype(o->ent, AE_IFREG);
+	archive_entry_set_perm(o->ent, 0644);
+	archive_entry_set_mtime(o->ent, 0, 0);
+	archive_entry_set_uid(o->ent, 0);
+	archive_entry_set_gid(o->ent, 0);
+	if (archive_write_header(o->ar, o->ent) != ARCHIVE_OK)
+		out_ar_die(o);
+}
+
+static void
+write_raw(struct pkg_out *o, const void *buf, size_t n)
+{
+	la_ssize_t w;
+
+	if (n == 0)
+		return;
+	if (o->kind == PKG_OUT_DIR) {
+		io_write_all(o->fd, buf, n, o->path);
+		return;
+	}
+	w = archive_write_data(o->ar, buf, n);
+	if (w < 0 || (size_t)w != n)
+		out_ar_die(o);
+}
+
+static void
+end_raw(struct pkg_out *o)
+{
+	if (o->kind == PKG_OUT_DIR) {
+		if (close(o->fd) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "close failed: %s",
+			    strerror(errno));
+		o->fd = -1;
+	} else if (archive_write_finish_entry(o->ar) != ARCHIVE_OK)
+		out_ar_die(o);
+}
+
+void
+pkg_put_manifest(struct pkg_out *o, const struct manifest *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	manifest_format(m, &sb);
+	begin_raw(o, PKG_MANIFEST, sb.len);
+	write_raw(o, sb.buf, sb.len);
+	end_raw(o);
+	sb_free(&sb);
+	manifest_copy_facts(&o->man, m);
+	for (i = 0; i < m->nmem; i++)
+		manifest_add_member(&o->man, m->mem[i].name, m->mem[i].size,
+		    m->mem[i].crc);
+}
+
+void
+pkg_begin(struct pkg_out *o, const char *name, uint64_t size)
+{
+	const struct pkg_member *m;
+
+	if (o->idx >= o->man.nmem)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s is "
+		    "not in the manifest", name);
+	m = &o->man.mem[o->idx++];
+	if (strcmp(m->name, name) != 0 || m->size != size)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s "
+		    "written where the manifest has %s", name, m->name);
+	o->cur = m->name;
+	o->want = size;
+	o->wantcrc = m->crc;
+	o->got = 0;
+	o->crc = io_crc32(0, NULL, 0);
+	begin_raw(o, name, size);
+}
+
+void
+pkg_write(struct pkg_out *o, const void *buf, size_t n)
+{
+	o->got += n;
+	if (o->got > o->want)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: %s longer "
+		    "than declared", o->cur);
+	o->crc = io_crc32(o->crc, buf, n);
+	write_raw(o, buf, n);
+}
+
+void
+pkg_end(struct pkg_out *o)
+{
+	if (o->got != o->want || o->crc != o->wantcrc)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: content changed while "
+		    "it was copied (size %" PRIu64 "/%" PRIu64 ", crc-32 %08"
+		    PRIx32 "/%08" PRIx32 ")", o->cur, o->got, o->want, o->crc,
+		    o->wantcrc);
+	end_raw(o);
+}
+
+void
+pkg_put(struct pkg_out *o, const char *name, const void *buf, size_t n)
+{
+	pkg_begin(o, name, n);
+	pkg_write(o, buf, n);
+	pkg_end(o);
+}
+
+void
+pkg_put_fd(struct pkg_out *o, const char *name, int fd, uint64_t size)
+{
+	uint64_t left = size;
+	size_t r;
+
+	pkg_begin(o, name, size);
+	while (left > 0) {
+		r = io_read(fd, o->buf, left < IOBUF ? (size_t)left : IOBUF,
+		    name);
+		if (r == 0)
+			diag_die(SP_EXIT_FAIL, name, 0, "spool file ended early");
+		pkg_write(o, o->buf, r);
+		left -= r;
+	}
+	pkg_end(o);
+}
+
+/* Is path a directory holding a spaceport package (safe to replace)? */
+static int
+is_pkg_dir(const char *path)
+{
+	char m[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(m, sizeof(m), "%s/%s", path, PKG_MANIFEST) >=
+	    (int)sizeof(m))
+		return 0;
+	return lstat(m, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void
+commit_dir(struct pkg_out *o)
+{
+	struct stat st;
+	char *old;
+
+	if (chmod(o->tmp, 0777 & ~umask_get()) == -1)
+		diag_die(SP_EXIT_FAIL, o->tmp, 0, "chmod: %s", strerror(errno));
+	if (lstat(o->path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			diag_die(SP_EXIT_FAIL, o->path, 0, "exists and is not "
+			    "a directory");
+		if (rmdir(o->path) == 0)
+			goto place;
+		if (!is_pkg_dir(o->path))
+			diag_die(SP_EXIT_FAIL, o->path, 0, "exists and is not "
+			    "a spaceport package directory; not replacing it");
+		/* Swap: old package aside, new one in, old one removed. */
+		old = tmp_beside(o->path);
+		if (mkdtemp(old) == NULL || rename(o->path, old) == -1) {
+			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot move the old "
+			    "package aside: %s", strerror(errno));
+		}
+		if (rename(o->tmp, o->path) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
+			    strerror(errno));
+		o->committed = 1;
+		if (rm_rf(old) == -1)
+			diag_warn(old, 0, "cannot remove the old package");
+		free(old);
+		return;
+	}
+place:
+	if (rename(o->tmp, o->path) == -1)
+		diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
+		    strerror(errno));
+	o->committed = 1;
+}
+
+void
+pkg_commit(struct pkg_out *o)
+{
+	if (o->idx != o->man.nmem)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s "
+		    "never written", o->man.mem[o->idx].name);
+	if (o->kind != PKG_OUT_DIR) {
+		if (archive_write_close(o->ar) != ARCHIVE_OK)
+			out_ar_die(o);
+		archive_write_free(o->ar);
+		archive_entry_free(o->ent);
+		o->ar = NULL;
+	}
+	if (o->kind == PKG_OUT_FILE) {
+		if (fchmod(o->fd, 0666 & ~umask_get()) == -1 ||
+		    close(o->fd) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "close failed: %s",
+			    strerror(errno));
+		o->fd = -1;
+		if (rename(o->tmp, o->path) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
+			    strerror(errno));
+		o->committed = 1;
+	} else if (o->kind == PKG_OUT_DIR)
+		commit_dir(o);
+	else if (close(1) == -1)
+		diag_die(SP_EXIT_FAIL, "<stdout>", 0, "close failed: %s",
+		    strerror(errno));
+	diag_cancel(out_cleanup, o);
+	manifest_free(&o->man);
+	free(o->path);
+	free(o->tmp);
+	free(o->buf);
+	free(o);
+}
