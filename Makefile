@@ -6,7 +6,8 @@
 #   make bench      benchmark (bench/run; BENCH_SIZES=smoke,100M,1G)
 #   make sanitize   build with ASan+UBSan into build-asan/ and run the suite
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install the Debian packages the build and tests need (root)
+#   make deps       install the Debian packages the build and tests need
+#                   (check and demo do it themselves when something is missing)
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
@@ -60,10 +61,16 @@ $(BUILD)/unit/%: tests/unit/%.c $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a
 
 units: $(UNITS)
 
-check: all units
+# check and demo first make sure the Debian packages are there, then
+# re-run make so that pkg-config is asked after any install.
+check:
+	@tools/ensure-deps
+	@$(MAKE) --no-print-directory all units
 	prove -f $(UNITS) tests/*.t
 
-demo: all
+demo:
+	@tools/ensure-deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
 bench: all
@@ -82,10 +89,8 @@ install: all
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	-install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null
 
-DEBS = build-essential pkg-config libarchive-dev libxml2-dev libsqlite3-dev zlib1g-dev \
-       libxml2-utils sqlite3 zip unzip mandoc python3 valgrind
 deps:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS)
+	tools/ensure-deps
 
 lint-man:
 	mandoc -Tlint -W warning man/*.1 man/*.5
@@ -94,3 +99,10 @@ clean:
 	rm -rf $(BUILD) build-asan $(OUT)
 
 .PHONY: all units check demo bench sanitize install deps lint-man clean
+
+# valgrind over the pipeline on a real fixture (leaks and errors fail).
+VG = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: all
+	sh tests/valgrind.sh "$(VG)"
+
+.PHONY: valgrind

@@ -10,6 +10,7 @@
  * The object reader pulls; scan_read() pushes each chunk to the other two
  * as it hands it over, so entities.xml is read exactly once.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,10 +47,19 @@ xml_error(void *ctx, xmlErrorPtr e)
 
 	if (e == NULL || e->level < XML_ERR_ERROR)
 		return;
-	/* The first fatal error ends the run: the file is not XML. */
-	diag_die(SP_EXIT_FAIL, PKG_ENTITIES, e->line, "not well-formed xml: %s",
-	    e->message != NULL ? e->message : "parse error");
+	char msg[256];
+	size_t n;
+
+	/* The first fatal error ends the run: the file is not XML.
+	 * libxml2's messages end with a newline; ours are one line. */
+	snprintf(msg, sizeof(msg), "%s", e->message != NULL ? e->message :
+	    "parse error");
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
 	(void)s;
+	diag_die(SP_EXIT_FAIL, PKG_ENTITIES, e->line, "not well-formed xml: %s",
+	    msg);
 }
 
 static void

@@ -73,3 +73,38 @@ done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
 }
+
+# fixture_zips DIR: make DIR/<name>.zip for every real export fixture:
+# the zips under fixtures/real as they are, and every loose entities.xml
+# (with its exportDescriptor.properties, or a minimal space descriptor,
+# and its attachments/ folder) zipped.  Prints the zip paths, one a line.
+fixture_zips() {
+	local dir=$1 d e n b
+	mkdir -p "$dir"
+	for e in "$FIX"/real/*/*.zip; do
+		cp "$e" "$dir/$(basename "$(dirname "$e")").zip"
+		echo "$dir/$(basename "$(dirname "$e")").zip"
+	done
+	for d in "$FIX"/real/*/; do
+		n=$(basename "$d")
+		for e in "$d"*entities*.xml; do
+			[ -f "$e" ] || continue
+			b=$(basename "$e" .xml); b=${b%.entities}; b=${b%entities}; b=${b%_test}
+			b=$n${b:+-$b}
+			rm -rf "$dir/$b.d"; mkdir -p "$dir/$b.d"
+			cp "$e" "$dir/$b.d/entities.xml"
+			if [ -f "$d/exportDescriptor.properties" ]; then
+				cp "$d/exportDescriptor.properties" "$dir/$b.d/"
+			else
+				printf '#fixture\nexportType=space\nbuildNumber=4517\nbackupAttachments=true\n' \
+				    >"$dir/$b.d/exportDescriptor.properties"
+			fi
+			[ -d "$d/attachments" ] && cp -r "$d/attachments" "$dir/$b.d/"
+			(cd "$dir/$b.d" && zip -qrX "../$b.zip" .)
+			echo "$dir/$b.zip"
+		done
+	done
+}
+
+# mval FILE KEY: a fact from a package manifest (directory form).
+mval() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1"; }
