@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "diag.h"
@@ -161,4 +162,15 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+const char *
+diag_lib_msg(const char *msg, char *buf, size_t size)
+{
+	if (msg == NULL)
+		msg = "unknown error";
+	snprintf(buf, size, "%s", msg);
+	if (isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
 }

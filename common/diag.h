@@ -33,6 +33,9 @@ void	 diag_die(int code, const char *file, long line, const char *fmt, ...)
 void	 diag_atexit(void (*fn)(void *), void *arg);
 void	 diag_cancel(void (*fn)(void *), void *arg);
 void	 diag_run_cleanup(void);
+/* A library's error text in our style: first letter lowercased (unless
+ * it starts an acronym), copied into buf. */
+const char *diag_lib_msg(const char *msg, char *buf, size_t size);
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

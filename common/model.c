@@ -187,10 +187,15 @@ model_is_live(const struct xobj *o)
 {
 	const struct xmember *st = xobj_member(o, "contentStatus");
 
+	const struct xmember *ov = xobj_member(o, "originalVersion");
+	const struct xmember *ovi = xobj_member(o, "originalVersionId");
+
 	if (st != NULL && st->value != NULL && strcmp(st->value, "current") != 0)
 		return 0;
-	return xobj_member(o, "originalVersion") == NULL &&
-	    xobj_member(o, "originalVersionId") == NULL;
+	/* Cloud writes an empty <property name="originalVersionId"/> on
+	 * live content: only a value makes a row historical. */
+	return (ov == NULL || ov->is_null) && (ovi == NULL || ovi->is_null ||
+	    ovi->value_len == 0);
 }
 
 static const char *
@@ -213,9 +218,9 @@ model_attachment(const struct xobj *o, struct att_info *a)
 	if (a->container == NULL)
 		a->container = val(o, "content");
 	a->file_id = val(o, "originalVersion");
-	if (a->file_id == NULL)
+	if (a->file_id == NULL || *a->file_id == '\0')
 		a->file_id = val(o, "originalVersionId");
-	if (a->file_id == NULL)
+	if (a->file_id == NULL || *a->file_id == '\0')
 		a->file_id = o->id;
 	a->version = val(o, "version");
 	if (a->version == NULL)

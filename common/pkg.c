@@ -76,9 +76,10 @@ in_die(struct pkg_in *p, const char *fmt, const char *arg)
 static void
 ar_die(struct pkg_in *p)
 {
+	char b[512];
+
 	diag_die(SP_EXIT_FAIL, p->label, 0, "%s",
-	    archive_error_string(p->ar) != NULL ?
-	    archive_error_string(p->ar) : "cannot read package");
+	    diag_lib_msg(archive_error_string(p->ar), b, sizeof(b)));
 }
 
 const struct manifest *
@@ -346,10 +347,11 @@ pkg_open(const char *path)
 	/* Only tar: a package is never compressed or in another format. */
 	if (archive_read_support_format_tar(p->ar) != ARCHIVE_OK ||
 	    archive_read_open_fd(p->ar, fd, IOBUF) != ARCHIVE_OK) {
-		const char *e = archive_error_string(p->ar);
+		char b[512];
 
 		diag_die(SP_EXIT_FAIL, p->label, 0, "not a spaceport package "
-		    "(%s)", e != NULL ? e : "unreadable");
+		    "(%s)", diag_lib_msg(archive_error_string(p->ar), b,
+		    sizeof(b)));
 	}
 	read_manifest(p);
 	return p;
@@ -465,10 +467,11 @@ umask_get(void)
 static void
 out_ar_die(struct pkg_out *o)
 {
-	const char *e = archive_error_string(o->ar);
+	char b[512];
 
 	diag_die(SP_EXIT_FAIL, o->path != NULL ? o->path : "<stdout>", 0,
-	    "write failed: %s", e != NULL ? e : "unknown error");
+	    "write failed: %s", diag_lib_msg(archive_error_string(o->ar), b,
+	    sizeof(b)));
 }
 
 struct pkg_out *

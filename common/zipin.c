@@ -60,9 +60,10 @@ static void
 zdie(struct zipin *z, const char *what)
 {
 	const char *e = z->ar != NULL ? archive_error_string(z->ar) : NULL;
+	char b[512];
 
 	diag_die(SP_EXIT_FAIL, z->label, 0, "%s%s%s", what,
-	    e != NULL ? ": " : "", e != NULL ? e : "");
+	    e != NULL ? ": " : "", e != NULL ? diag_lib_msg(e, b, sizeof(b)) : "");
 }
 
 /* Copy a non-seekable input to an unlinked temporary file. */
@@ -381,10 +382,11 @@ zipin_read(struct zipin *z, void *buf, size_t n)
 		return 0;
 	r = archive_read_data(z->ar, buf, n);
 	if (r < 0) {
-		const char *e = archive_error_string(z->ar);
+		char b[512];
 
 		diag_die(SP_EXIT_FAIL, z->label, 0, "%s: corrupt data (%s)",
-		    z->cur, e != NULL ? e : "read error");
+		    z->cur, diag_lib_msg(archive_error_string(z->ar), b,
+		    sizeof(b)));
 	}
 	if (r == 0) {
 		z->inmember = 0;

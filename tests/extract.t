@@ -174,7 +174,7 @@ python3 - "$T/perm.xml" >"$T/expect.txt" <<'PY'
 import re, sys, collections
 x = open(sys.argv[1], encoding='utf-8').read()
 c = collections.Counter(re.findall(
-    r'class="ConfluenceUserImpl" package="[^"]*">\s*<id name="key">(?:<!\[CDATA\[)?([^<\]]*)', x))
+    r'<(?:property|element)\b[^>]*class="ConfluenceUserImpl" package="[^"]*">\s*<id name="key">(?:<!\[CDATA\[)?([^<\]]*)', x))
 for k, n in sorted(c.items()):
     print(f"{k}|{n}")
 PY
