@@ -157,13 +157,6 @@ is "$rc" 2 "-o with -d: exit 2"
 run spaceport-extract -q --check /nonexistent.zip
 is "$rc" 1 "missing input: exit 1"
 like "$err" '^spaceport-extract: /nonexistent.zip: No such file' "missing input named in the message"
-spaceport-extract --help >"$T/help" 2>&1
-like "$(cat "$T/help")" 'usage: spaceport-extract' "--help prints usage"
-for opt in $(grep -o '^\.It Fl [-a-z]*' "$TOP/man/spaceport-extract.1" | awk '{print $3}'); do
-	grep -q -- "-$opt\b" "$T/help"
-	is "$?" 0 "--help documents -$opt like the man page"
-done
-
 # --- inventory: who is referenced and how often ---------------------------
 z=$T/fx/xwiki-server-permissions.zip
 run spaceport-extract -q --check --inventory "$T/inv.db" "$z"
