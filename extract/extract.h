@@ -28,6 +28,7 @@ struct uent {
 	char		*key;		/* NULL: known only by name */
 	char		*username;
 	char		*email;
+	char		*aaid;		/* atlassianAccountId (Cloud-shaped objects) */
 	int		 object;
 	int		 deleted;
 	uint64_t	 n[REF_NKINDS];
@@ -77,7 +78,7 @@ void	 scan_entities(struct extract *);
 void	 users_ref(struct extract *, enum ref_kind, const char *key,
 	    const char *username);
 void	 users_object(struct extract *, const char *key, const char *name,
-	    const char *email);
+	    const char *email, const char *aaid);
 /* Merge name-only rows into object rows, return sorted array (caller frees). */
 size_t	 users_final(struct extract *, struct uent ***out);
 void	 users_tsv(struct uent **u, size_t n, struct strbuf *);

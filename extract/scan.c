@@ -219,9 +219,11 @@ handle_object(struct scan *s, const struct xobj *o)
 	    o->id != NULL) {
 		const struct xmember *n = xobj_member(o, "name");
 		const struct xmember *e = xobj_member(o, "email");
+		const struct xmember *a = xobj_member(o, "atlassianAccountId");
 
 		users_object(x, o->id, n != NULL ? n->value : NULL,
-		    e != NULL && !e->is_null ? e->value : NULL);
+		    e != NULL && !e->is_null ? e->value : NULL,
+		    a != NULL && !a->is_null ? a->value : NULL);
 	}
 	for (i = 0; i < o->nmem; i++) {
 		m = &o->mem[i];

@@ -90,7 +90,7 @@ users_ref(struct extract *x, enum ref_kind k, const char *key,
 
 void
 users_object(struct extract *x, const char *key, const char *name,
-    const char *email)
+    const char *email, const char *aaid)
 {
 	struct uent *u = lookup(x, key, NULL);
 
@@ -107,6 +107,10 @@ users_object(struct extract *x, const char *key, const char *name,
 	if (email != NULL && *email != '\0') {
 		free(u->email);
 		u->email = xstrdup(email);
+	}
+	if (aaid != NULL && *aaid != '\0') {
+		free(u->aaid);
+		u->aaid = xstrdup(aaid);
 	}
 }
 
@@ -135,6 +139,13 @@ cmp_users(const void *a, const void *b)
 }
 
 static int
+cmp_aaid(const void *a, const void *b)
+{
+	return strcmp((*(struct uent *const *)a)->aaid,
+	    (*(struct uent *const *)b)->aaid);
+}
+
+static int
 cmp_lname(const void *a, const void *b)
 {
 	const struct uent *u = *(struct uent *const *)a;
@@ -146,16 +157,21 @@ cmp_lname(const void *a, const void *b)
 size_t
 users_final(struct extract *x, struct uent ***out)
 {
-	struct uent **all, **named, *u, **hit;
-	size_t n = 0, nn = 0, i, k;
+	struct uent **all, **named, **cloud, *u, **hit;
+	size_t n = 0, nn = 0, nc = 0, i, k;
 
 	all = xreallocarray(NULL, x->nusers + 1, sizeof(*all));
 	named = xreallocarray(NULL, x->nusers + 1, sizeof(*named));
+	cloud = xreallocarray(NULL, x->nusers + 1, sizeof(*cloud));
 	for (i = 0; i < x->utcap; i++)
-		for (u = x->ut[i]; u != NULL; u = u->next)
+		for (u = x->ut[i]; u != NULL; u = u->next) {
 			if (u->key != NULL && u->username != NULL && u->object)
 				named[nn++] = u;
+			if (u->object && u->aaid != NULL)
+				cloud[nc++] = u;
+		}
 	qsort(named, nn, sizeof(*named), cmp_lname);
+	qsort(cloud, nc, sizeof(*cloud), cmp_aaid);
 	for (i = 0; i < x->utcap; i++)
 		for (u = x->ut[i]; u != NULL; u = u->next) {
 			if (u->key == NULL && nn > 0) {
@@ -168,9 +184,25 @@ users_final(struct extract *x, struct uent ***out)
 					continue;
 				}
 			}
+			if (u->key != NULL && !u->object && nc > 0) {
+				/* A Cloud-shaped export (or our own output)
+				 * names users by account ID in places such as
+				 * status-lastmodifier: count it on that user. */
+				struct uent probe, *pp = &probe;
+
+				probe.aaid = u->key;
+				hit = bsearch(&pp, cloud, nc, sizeof(*cloud),
+				    cmp_aaid);
+				if (hit != NULL) {
+					for (k = 0; k < REF_NKINDS; k++)
+						(*hit)->n[k] += u->n[k];
+					continue;
+				}
+			}
 			all[n++] = u;
 		}
 	free(named);
+	free(cloud);
 	qsort(all, n, sizeof(*all), cmp_users);
 	for (i = 0; i < n; i++) {
 		u = all[i];
@@ -228,6 +260,7 @@ users_free(struct extract *x)
 			free(u->key);
 			free(u->username);
 			free(u->email);
+			free(u->aaid);
 			free(u);
 		}
 	free(x->ut);

@@ -1,0 +1,628 @@
+/*
+ * spaceport-pack - package -> zip that Confluence Cloud can import.
+ *
+ * Phases (one file each, see pack.h): read the package in stream order;
+ * load relations.tsv into SQLite (8.3+ exports); rewrite entities.xml into
+ * a spool file (its size must be known before its zip header); write
+ * exportDescriptor.properties, entities.xml, then every other member as it
+ * streams past; optionally --verify against the original export.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "entities.h"
+#include "io.h"
+#include "pkg.h"
+#include "props.h"
+#include "report.h"
+#include "strbuf.h"
+#include "pack.h"
+
+#ifndef SPACEPORT_VERSION
+#define SPACEPORT_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+"usage: spaceport-pack [-q] [--strict] [--force] [--space-key NEW]\n"
+"                      [--verify ORIGINAL.zip] [--report FILE] [-o FILE]\n"
+"                      [PACKAGE | DIR | -]\n"
+"Write a zip Confluence Cloud can import from a spaceport package.\n"
+"  -o, --output FILE      write the zip to FILE (default: standard output)\n"
+"      --space-key NEW    rename the space to NEW (letters and digits)\n"
+"      --verify ORIG.zip  compare the output with the original Server export\n"
+"      --report FILE      write a JSON report to FILE\n"
+"      --force            pack a package that convert has not normalised\n"
+"      --strict           exit 1 when there are findings\n"
+"  -q, --quiet            no summary, no verify table, no finding warnings\n"
+"  -h, --help             show this help\n"
+"  -V, --version          show the version\n";
+
+static void
+usage(int code)
+{
+	fputs(usage_text, code == 0 ? stdout : stderr);
+	exit(code);
+}
+
+struct opts {
+	int		 quiet, strict, force;
+	const char	*space_key, *verify, *report, *output, *input;
+};
+
+/* ---- output file: temp name beside the target, renamed at the end ---- */
+
+static char *out_tmp;
+
+static void
+out_cleanup(void *arg)
+{
+	(void)arg;
+	if (out_tmp != NULL)
+		unlink(out_tmp);
+}
+
+static int
+open_output(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	mode_t um;
+	int fd;
+
+	if (path == NULL) {
+		if (isatty(STDOUT_FILENO))
+			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
+			    "zip to a terminal (use -o FILE or a redirection)");
+		return STDOUT_FILENO;
+	}
+	sb_addf(&sb, "%s.tmp-XXXXXX", path);
+	out_tmp = sb_detach(&sb);
+	fd = mkstemp(out_tmp);
+	if (fd == -1) {
+		int e = errno;
+
+		free(out_tmp);
+		out_tmp = NULL;
+		diag_die(SP_EXIT_FAIL, path, 0, "cannot create: %s", strerror(e));
+	}
+	diag_atexit(out_cleanup, NULL);
+	um = umask(0);
+	umask(um);
+	if (fchmod(fd, 0666 & ~um) == -1)
+		diag_die(SP_EXIT_FAIL, out_tmp, 0, "chmod: %s", strerror(errno));
+	return fd;
+}
+
+static void
+commit_output(const char *path, int fd)
+{
+	if (path == NULL)
+		return;
+	if (fsync(fd) == -1 && errno != EINVAL)
+		diag_die(SP_EXIT_FAIL, path, 0, "fsync: %s", strerror(errno));
+	if (close(fd) == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "close: %s", strerror(errno));
+	if (rename(out_tmp, path) == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "rename: %s", strerror(errno));
+	diag_cancel(out_cleanup, NULL);
+	free(out_tmp);
+	out_tmp = NULL;
+}
+
+/* ---- the pack ------------------------------------------------------ */
+
+struct state {
+	struct opts	*o;
+	struct pkg_in	*in;
+	const struct manifest *mf;
+	struct pack_stats st;
+	struct pack_rel	*rel;
+	struct props	 desc;
+	int		 have_desc;
+	struct spool	 ents;
+	int		 have_ents;
+	int		 head_written;
+	struct pack_zip	*zip;
+	struct pack_census *census;	/* of the output, for --verify */
+	const char	*old_key;
+	char		*old_key_buf;
+};
+
+static void
+spool_wr(void *ctx, const void *buf, size_t n)
+{
+	if (n > 0)
+		spool_write(ctx, buf, n);
+}
+
+struct tee {
+	int		 fd;
+	struct pack_zip	*zip;
+};
+
+/* ent_read_fn: read the spool and copy what was read into the zip. */
+static ssize_t
+tee_read(void *ctx, void *buf, size_t n)
+{
+	struct tee *t = ctx;
+	size_t r = io_read(t->fd, buf, n, "entities.xml spool");
+
+	pack_zip_write(t->zip, buf, r);
+	return (ssize_t)r;
+}
+
+static void
+write_entities(struct state *s)
+{
+	char buf[65536];
+	size_t n;
+
+	spool_finish(&s->ents);
+	pack_zip_begin(s->zip, PKG_ENTITIES, s->ents.size);
+	if (s->census != NULL) {
+		struct tee t = { s->ents.fd, s->zip };
+		struct ent_reader *r;
+		const struct xobj *o;
+		const char *gap;
+		size_t gaplen;
+		int rc;
+
+		r = ent_open(tee_read, &t, "entities.xml (output)",
+		    PACK_MAX_OBJECT);
+		if (r == NULL)
+			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
+			    "cannot re-read the output");
+		while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1)
+			pack_census_add(s->census, o);
+		ent_close(r);
+		if (rc < 0)
+			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
+			    "internal error: the output is not readable");
+		while (tee_read(&t, buf, sizeof(buf)) > 0)
+			;
+	} else {
+		while ((n = io_read(s->ents.fd, buf, sizeof(buf),
+		    "entities.xml spool")) > 0)
+			pack_zip_write(s->zip, buf, n);
+	}
+	pack_zip_end(s->zip);
+	s->st.entities_out = s->ents.size;
+	spool_close(&s->ents);
+}
+
+static int
+has_member_prefix(const struct manifest *mf, const char *prefix)
+{
+	size_t i, n = strlen(prefix);
+
+	for (i = 0; i < mf->nmem; i++)
+		if (strncmp(mf->mem[i].name, prefix, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+site_export(struct state *s)
+{
+	const char *t = s->have_desc ? props_get(&s->desc, "exportType") : NULL;
+
+	return t != NULL && (strcmp(t, "all") == 0 || strcmp(t, "site") == 0);
+}
+
+/* Descriptor and entities.xml: the first two members of the zip. */
+static void
+write_head(struct state *s)
+{
+	struct pack_desc_in di;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!s->have_ents)
+		diag_die(SP_EXIT_FAIL, pkg_label(s->in), 0,
+		    "package has no entities.xml");
+	if (s->o->space_key != NULL) {
+		if (s->st.sk[SK_SPACE_KEY] == 0)
+			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
+			    "--space-key: no Space object has the key %s",
+			    s->old_key);
+		s->st.sk[SK_DESCRIPTOR] = 1;
+	}
+	memset(&di, 0, sizeof(di));
+	di.src = s->have_desc ? &s->desc : NULL;
+	if (s->o->space_key != NULL)
+		di.space_key = s->o->space_key;
+	else if (s->old_key != NULL)
+		di.space_key = s->old_key;
+	else if (s->st.spaces == 1 && !site_export(s))
+		di.space_key = s->st.space_key_seen;
+	di.datetime = s->st.datetime;
+	di.tasks_csv = manifest_member(s->mf, "AO_BAF3AA_AOINLINE_TASK.csv") != NULL;
+	di.attachments = has_member_prefix(s->mf, "attachments/");
+	pack_descriptor(&di, &sb);
+	pack_zip_begin(s->zip, PKG_DESCRIPTOR, sb.len);
+	pack_zip_write(s->zip, sb.buf, sb.len);
+	pack_zip_end(s->zip);
+	sb_free(&sb);
+	write_entities(s);
+	s->head_written = 1;
+}
+
+static void
+read_descriptor(struct state *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	pkg_slurp(s->in, &sb, PROPS_MAX);
+	if (props_parse(&s->desc, sb.buf != NULL ? sb.buf : "", sb.len,
+	    PKG_DESCRIPTOR) != 0)
+		diag_die(SP_EXIT_FAIL, PKG_DESCRIPTOR, 0, "cannot parse");
+	s->have_desc = 1;
+	sb_free(&sb);
+}
+
+static ssize_t
+fd_read(void *ctx, void *buf, size_t n)
+{
+	return (ssize_t)io_read(*(int *)ctx, buf, n, "entities.xml spool");
+}
+
+/*
+ * --space-key for an export whose descriptor does not name its space:
+ * the key is that of its only Space object, known after one pass.  Pass 1
+ * (prolog, collections) goes to a first spool, pass 2 (the rename) reads
+ * it back into the spool that is written to the zip.
+ */
+static void
+rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
+{
+	struct spool first;
+	struct pack_stats st2;
+	int i;
+
+	s->st.entities_in = m->size;
+	spool_open(&first);
+	pack_entities(e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &first);
+	spool_finish(&first);
+	if (s->st.spaces != 1 || s->st.space_key_seen == NULL)
+		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "--space-key: the "
+		    "descriptor names no space and the export has %llu Space "
+		    "objects", (unsigned long long)s->st.spaces);
+	s->old_key_buf = xstrdup(s->st.space_key_seen);
+	s->old_key = s->old_key_buf;
+	if (s->old_key[0] == '~')
+		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "--space-key: "
+		    "%s is a personal space; its key belongs to its "
+		    "owner and cannot be renamed", s->old_key);
+	memset(&st2, 0, sizeof(st2));
+	memset(e, 0, sizeof(*e));
+	e->st = &st2;
+	e->old_key = s->old_key;
+	e->new_key = s->o->space_key;
+	spool_open(&s->ents);
+	pack_entities(e, fd_read, &first.fd, PKG_ENTITIES, spool_wr, &s->ents);
+	spool_close(&first);
+	for (i = 0; i < SK_NKINDS; i++)
+		s->st.sk[i] += st2.sk[i];
+	free(st2.datetime);
+	free(st2.space_key_seen);
+	s->have_ents = 1;
+}
+
+static void
+do_entities(struct state *s, const struct pkg_member *m)
+{
+	struct pack_ent e;
+	const char *k;
+
+	/* The key --space-key renames: the descriptor's spaceKey. */
+	k = s->have_desc ? props_get(&s->desc, "spaceKey") : NULL;
+	if (k == NULL || *k == '\0')
+		k = manifest_get(s->mf, "descriptor.spaceKey");
+	if (k != NULL && *k != '\0') {
+		s->old_key_buf = xstrdup(k);
+		s->old_key = s->old_key_buf;
+	}
+	if (k == NULL || *k == '\0') {
+		/* 8.3+ writes spaceKeys (comma-joined); one key is enough */
+		k = s->have_desc ? props_get(&s->desc, "spaceKeys") : NULL;
+		if (k != NULL && (*k == '\0' || strchr(k, ',') != NULL))
+			k = NULL;
+	}
+	if (k != NULL && *k != '\0' && s->old_key == NULL) {
+		s->old_key_buf = xstrdup(k);
+		s->old_key = s->old_key_buf;
+	}
+	memset(&e, 0, sizeof(e));
+	e.st = &s->st;
+	e.rel = s->rel;
+	if (s->o->space_key != NULL && s->old_key == NULL) {
+		rename_later(s, m, &e);
+		return;
+	}
+	if (s->o->space_key != NULL) {
+		if (s->old_key[0] == '~')
+			diag_die(SP_EXIT_FAIL, PKG_DESCRIPTOR, 0, "--space-key: "
+			    "%s is a personal space; its key belongs to its "
+			    "owner and cannot be renamed", s->old_key);
+		e.old_key = s->old_key;
+		e.new_key = s->o->space_key;
+	}
+	s->st.entities_in = m->size;
+	spool_open(&s->ents);
+	pack_entities(&e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &s->ents);
+	s->have_ents = 1;
+}
+
+static void
+copy_member(struct state *s, const struct pkg_member *m)
+{
+	char buf[65536];
+	size_t n;
+
+	pack_zip_begin(s->zip, m->name, m->size);
+	while ((n = pkg_read(s->in, buf, sizeof(buf))) > 0)
+		pack_zip_write(s->zip, buf, n);
+	pack_zip_end(s->zip);
+	if (strncmp(m->name, "attachments/", 12) == 0) {
+		s->st.attachments++;
+		s->st.attachment_bytes += m->size;
+	}
+}
+
+static struct strbuf pack_json = STRBUF_INIT;
+
+static void
+pack_section(struct strbuf *sb, void *arg)
+{
+	(void)arg;
+	sb_add(sb, pack_json.buf, pack_json.len);
+}
+
+static void
+make_pack_json(struct state *s)
+{
+	struct pack_stats *st = &s->st;
+	struct strbuf *j = &pack_json;
+	int i, first = 1;
+
+	sb_adds(j, "{\"writer\":");
+	json_str(j, st->writer);
+	sb_adds(j, ",\"objects\":");
+	json_u64(j, st->objects);
+	sb_adds(j, ",\"entities_bytes_in\":");
+	json_u64(j, st->entities_in);
+	sb_adds(j, ",\"entities_bytes_out\":");
+	json_u64(j, st->entities_out);
+	sb_adds(j, ",\"prolog_added\":");
+	sb_adds(j, st->prolog_added ? "true" : "false");
+	sb_adds(j, ",\"collections\":{\"rebuilt\":");
+	sb_adds(j, st->rebuild ? "true" : "false");
+	sb_adds(j, ",\"relations\":");
+	json_u64(j, st->rel_rows);
+	sb_adds(j, ",\"elements_added\":");
+	json_u64(j, st->rel_added);
+	sb_adds(j, ",\"already_present\":");
+	json_u64(j, st->rel_present);
+	sb_adds(j, ",\"unknown_class\":");
+	json_u64(j, st->rel_unknown);
+	sb_adds(j, ",\"unmatched_parent\":");
+	json_u64(j, st->rel_rows - st->rel_added - st->rel_present -
+	    st->rel_unknown);
+	sb_adds(j, ",\"objects_changed\":");
+	json_u64(j, st->objects_with_added);
+	sb_adds(j, ",\"added\":{");
+	for (i = 0; i < PACK_NCOLL; i++) {
+		if (st->coll_added[i] == 0)
+			continue;
+		if (!first)
+			sb_addc(j, ',');
+		first = 0;
+		json_str(j, pack_coll_names[i]);
+		sb_addc(j, ':');
+		json_u64(j, st->coll_added[i]);
+	}
+	sb_adds(j, "}},\"space_key\":");
+	if (s->o->space_key != NULL) {
+		sb_adds(j, "{\"old\":");
+		json_str(j, s->old_key);
+		sb_adds(j, ",\"new\":");
+		json_str(j, s->o->space_key);
+		sb_adds(j, ",\"changed\":{");
+		for (i = 0; i < SK_NKINDS; i++) {
+			if (i > 0)
+				sb_addc(j, ',');
+			json_str(j, pack_sk_names[i]);
+			sb_addc(j, ':');
+			json_u64(j, st->sk[i]);
+		}
+		sb_adds(j, "}}");
+	} else
+		sb_adds(j, "null");
+	sb_adds(j, ",\"members\":");
+	json_u64(j, st->members);
+	sb_adds(j, ",\"attachments\":");
+	json_u64(j, st->attachments);
+	sb_adds(j, ",\"attachment_bytes\":");
+	json_u64(j, st->attachment_bytes);
+	sb_adds(j, ",\"zip_bytes\":");
+	json_u64(j, st->zip_bytes);
+	sb_adds(j, "}");
+}
+
+static void
+summary(struct state *s)
+{
+	struct pack_stats *st = &s->st;
+	int i;
+
+	report_summary_line("writer", "%s%s", st->writer != NULL ? st->writer :
+	    "(unknown)", st->prolog_added ? " (xml prolog added)" : "");
+	report_summary_line("objects", "%" PRIu64, st->objects);
+	if (st->rebuild) {
+		report_summary_line("collections rebuilt", "%" PRIu64
+		    " elements in %" PRIu64 " objects (%" PRIu64
+		    " relations)", st->rel_added, st->objects_with_added,
+		    st->rel_rows);
+		for (i = 0; i < PACK_NCOLL; i++)
+			if (st->coll_added[i] > 0)
+				report_summary_line(pack_coll_names[i],
+				    "%" PRIu64, st->coll_added[i]);
+	}
+	if (s->o->space_key != NULL) {
+		report_summary_line("space key", "%s -> %s", s->old_key,
+		    s->o->space_key);
+		for (i = 0; i < SK_NKINDS; i++)
+			report_summary_line(pack_sk_names[i], "%" PRIu64,
+			    st->sk[i]);
+	}
+	report_summary_line("members", "%" PRIu64, st->members);
+	report_summary_line("attachments", "%" PRIu64 " (%" PRIu64 " bytes)",
+	    st->attachments, st->attachment_bytes);
+	report_summary_line("zip bytes", "%" PRIu64, st->zip_bytes);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "space-key", required_argument, NULL, 'k' },
+		{ "verify", required_argument, NULL, 'v' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	struct state s;
+	const struct pkg_member *m;
+	const char *why, *norm;
+	int c, fd, rc = SP_EXIT_OK;
+	uint64_t diffs = 0;
+
+	/* libarchive writes DOS times with localtime(): pin the zone. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	diag_setprog(PACK_PROG);
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "qo:hV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': o.quiet = 1; break;
+		case 'S': o.strict = 1; break;
+		case 'F': o.force = 1; break;
+		case 'k': o.space_key = optarg; break;
+		case 'v': o.verify = optarg; break;
+		case 'r': o.report = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'h': usage(SP_EXIT_OK); break;
+		case 'V': printf("%s %s\n", PACK_PROG, SPACEPORT_VERSION);
+			return SP_EXIT_OK;
+		default: usage(SP_EXIT_USAGE);
+		}
+	}
+	if (argc - optind > 1)
+		usage(SP_EXIT_USAGE);
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		o.input = argv[optind];
+	if (o.output != NULL && strcmp(o.output, "-") == 0)
+		o.output = NULL;
+	if (o.space_key != NULL && (why = pack_space_key_invalid(o.space_key)))
+		diag_die(SP_EXIT_USAGE, NULL, 0, "--space-key %s: %s",
+		    o.space_key, why);
+	if (o.verify != NULL && strcmp(o.verify, "-") == 0 && o.input == NULL)
+		diag_die(SP_EXIT_USAGE, NULL, 0, "--verify -: standard input "
+		    "already carries the package");
+
+	memset(&s, 0, sizeof(s));
+	s.o = &o;
+	s.in = pkg_open(o.input);
+	s.mf = pkg_manifest(s.in);
+	report_init(PACK_PROG, pkg_label(s.in));
+	report_quiet(o.quiet);
+	norm = manifest_get(s.mf, "normalised");
+	if ((norm == NULL || strcmp(norm, "1") != 0) && !o.force)
+		diag_die(SP_EXIT_FAIL, pkg_label(s.in), 0, "package not "
+		    "normalised by spaceport-convert (stage %s); run "
+		    "spaceport-convert first, or --force",
+		    manifest_get(s.mf, "stage") != NULL ?
+		    manifest_get(s.mf, "stage") : "unknown");
+	s.st.writer = manifest_get(s.mf, "writer");
+	s.st.new_key = o.space_key;
+	s.st.rebuild = s.st.writer != NULL && strcmp(s.st.writer, "new") == 0;
+	if (o.verify != NULL)
+		s.census = pack_census_new();
+
+	fd = open_output(o.output);
+	s.zip = pack_zip_open(fd, o.output != NULL ? o.output : "<stdout>");
+	while (pkg_next(s.in, &m)) {
+		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.st.rebuild &&
+		    s.rel == NULL)
+			s.rel = pack_rel_load(s.in, &s.st);
+		else if (strncmp(m->name, "spaceport/", 10) == 0)
+			pkg_skip(s.in);
+		else if (strcmp(m->name, PKG_DESCRIPTOR) == 0 && !s.have_desc &&
+		    !s.have_ents)
+			read_descriptor(&s);
+		else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s.have_ents)
+			do_entities(&s, m);
+		else {
+			if (!s.head_written)
+				write_head(&s);
+			copy_member(&s, m);
+		}
+	}
+	if (!s.head_written)
+		write_head(&s);
+	pack_zip_close(s.zip);
+	s.st.zip_bytes = pack_zip_bytes(s.zip);
+	s.st.members = 0;
+	{
+		const struct pack_zentry *ze;
+
+		s.st.members = pack_zip_entries(s.zip, &ze);
+	}
+	if (s.st.rebuild && s.rel == NULL)
+		report_finding("relations-missing", pkg_label(s.in), 0, NULL,
+		    "8.3+ export without spaceport/relations.tsv: collections "
+		    "not rebuilt");
+	if (o.verify != NULL)
+		diffs = pack_verify(o.verify, s.census, s.zip,
+		    o.output != NULL ? out_tmp : NULL, &s.st, o.quiet);
+	commit_output(o.output, fd);
+
+	make_pack_json(&s);
+	report_section("pack", pack_section, NULL);
+	summary(&s);
+	if (o.report != NULL)
+		report_write(o.report);
+	if (!o.quiet)
+		report_print_summary(stderr);
+	if (diffs > 0)
+		rc = SP_EXIT_FAIL;
+	if (o.strict && report_count() > 0)
+		rc = SP_EXIT_FAIL;
+
+	pack_zip_free(s.zip);
+	pack_rel_free(s.rel);
+	pack_census_free(s.census);
+	props_free(&s.desc);
+	free(s.old_key_buf);
+	free(s.st.datetime);
+	free(s.st.space_key_seen);
+	pkg_close(s.in);
+	report_free();
+	sb_free(&pack_json);
+	pack_verify_free();
+	return rc;
+}

@@ -1,0 +1,184 @@
+/*
+ * pack.h - spaceport-pack internals: one file per phase.
+ *
+ *   main.c         command line, the order of the phases, exit status
+ *   collections.c  spaceport/relations.tsv -> SQLite index -> rebuilt
+ *                  parent->child <collection> elements (8.3+ exports)
+ *   entities.c     the entities.xml rewrite (prolog, collections, space key)
+ *   spacekey.c     --space-key: validation and byte-level rewriting
+ *   descriptor.c   exportDescriptor.properties as Cloud writes it
+ *   zipout.c       the reproducible zip writer (libarchive)
+ *   verify.c       --verify ORIGINAL.zip: the lossless proof
+ *
+ * Every exported symbol starts with "pack_" (unit tests link the objects
+ * of all three programs together).
+ */
+#ifndef SP_PACK_H
+#define SP_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct strbuf;
+struct xobj;
+struct pkg_in;
+struct spool;
+struct props;
+
+#define PACK_PROG	"spaceport-pack"
+/* Largest single <object> the entities reader will hold in memory. */
+#define PACK_MAX_OBJECT	((size_t)256 << 20)
+/* The XML declaration added when entities.xml has none (8.3+ writer). */
+#define PACK_PROLOG	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+/* ---- counters shared by the phases -------------------------------- */
+
+/* The collections pack may rebuild (docs/package-format.md section 5). */
+#define PACK_NCOLL 14
+extern const char *const pack_coll_names[PACK_NCOLL];
+int	 pack_coll_index(const char *name);	/* -1 if not one of them */
+
+/* What --space-key changed, per place. */
+enum pack_sk_kind {
+	SK_SPACE_KEY,		/* Space.key */
+	SK_SPACE_LOWERKEY,	/* Space.lowerKey */
+	SK_BANDANA_CONTEXT,	/* ConfluenceBandanaRecord.context */
+	SK_BODY_REF,		/* ri:space-key="OLD" in storage bodies/templates */
+	SK_LINK_KEY,		/* OutgoingLink.destinationSpaceKey */
+	SK_LINK_LOWERKEY,	/* OutgoingLink.lowerDestinationSpaceKey */
+	SK_DRAFT_KEY,		/* Draft.draftSpaceKey */
+	SK_DESCRIPTOR,		/* exportDescriptor.properties spaceKey */
+	SK_NKINDS
+};
+extern const char *const pack_sk_names[SK_NKINDS];
+
+struct pack_stats {
+	const char	*writer;		/* manifest "writer" */
+	uint64_t	 objects;		/* objects in entities.xml */
+	uint64_t	 entities_in;		/* bytes of entities.xml in the package */
+	uint64_t	 entities_out;		/* bytes written */
+	int		 prolog_added;
+	int		 rebuild;		/* collections rebuilt (writer=new) */
+	uint64_t	 rel_rows;		/* rows in relations.tsv */
+	uint64_t	 rel_added;		/* elements appended */
+	uint64_t	 rel_present;		/* rows whose collection the parent had */
+	uint64_t	 rel_unknown;		/* rows skipped: child class unknown */
+	uint64_t	 coll_added[PACK_NCOLL];	/* collections appended, per name */
+	uint64_t	 objects_with_added;	/* objects that got >= 1 collection */
+	uint64_t	 sk[SK_NKINDS];		/* --space-key changes */
+	const char	*new_key;		/* --space-key NEW, or NULL */
+	uint64_t	 members;		/* zip members written */
+	uint64_t	 attachments;		/* of which under attachments/ */
+	uint64_t	 attachment_bytes;
+	uint64_t	 zip_bytes;		/* bytes of the zip */
+	char		*datetime;		/* root datetime="..." or NULL */
+	char		*space_key_seen;	/* key of the first Space object */
+	uint64_t	 spaces;		/* Space objects */
+};
+
+/* ---- collections.c ------------------------------------------------ */
+
+struct pack_rel;
+
+/* Loads the current package member (spaceport/relations.tsv) into a
+ * private temporary SQLite database with an index on the parent. */
+struct pack_rel	*pack_rel_load(struct pkg_in *, struct pack_stats *);
+/* Same, from a buffer (unit tests). */
+struct pack_rel	*pack_rel_load_buf(const char *buf, size_t len,
+		    const char *fname, struct pack_stats *);
+/* Appends to out, in the legacy writer's form, every collection recorded
+ * for (o->cls, o->id) that o does not already have.  Returns the number
+ * of collections appended. */
+size_t		 pack_rel_append(struct pack_rel *, const struct xobj *o,
+		    struct strbuf *out, struct pack_stats *);
+/* Package of a child class for <element package="...">, NULL if unknown. */
+const char	*pack_class_package(const char *cls);
+/* Remember the package of a class seen in the stream (fallback table). */
+void		 pack_learn_package(const char *cls, const char *pkg);
+void		 pack_rel_free(struct pack_rel *);
+
+/* ---- spacekey.c --------------------------------------------------- */
+
+/* NULL if key is acceptable as a Cloud space key, else why not. */
+const char	*pack_space_key_invalid(const char *key);
+/* Rewrites every ri:space-key attribute whose value is old (ASCII
+ * case-insensitive) to new in raw body bytes (CDATA content or escaped
+ * text: quotes may be " ' &quot; &apos;).  Appends the result to out and
+ * returns the number of references changed. */
+size_t		 pack_sk_body(const char *raw, size_t len, const char *old_key,
+		    const char *new_key, struct strbuf *out);
+
+/* ---- entities.c --------------------------------------------------- */
+
+struct pack_ent {
+	struct pack_rel	*rel;		/* NULL: no rebuild */
+	const char	*old_key;	/* --space-key: the key renamed, or NULL */
+	const char	*new_key;
+	struct pack_stats *st;
+};
+/* Reads entities.xml with rd/ctx and writes the Cloud-shaped document
+ * through wr.  Dies on error. */
+typedef void	(*pack_write_fn)(void *ctx, const void *buf, size_t n);
+void		 pack_entities(struct pack_ent *, ssize_t (*rd)(void *, void *, size_t),
+		    void *rdctx, const char *fname, pack_write_fn wr, void *wrctx);
+/* Edits the first gap: adds the prolog if missing, records datetime. */
+void		 pack_first_gap(const char *gap, size_t len, struct strbuf *out,
+		    struct pack_stats *);
+
+/* ---- descriptor.c ------------------------------------------------- */
+
+struct pack_desc_in {
+	const struct props *src;	/* the export's descriptor or NULL */
+	const char	*space_key;	/* key to write (after --space-key) or NULL */
+	const char	*datetime;	/* root datetime of entities.xml, or NULL */
+	int		 tasks_csv;	/* AO_BAF3AA_AOINLINE_TASK.csv is carried */
+	int		 attachments;	/* any attachments/ member */
+};
+/* The Cloud-shaped descriptor, deterministic (no clock). */
+void		 pack_descriptor(const struct pack_desc_in *, struct strbuf *out);
+/* "EEE MMM dd HH:mm:ss UTC yyyy" from "yyyy-MM-d HH:mm:ss[.SSS]"; 0 ok. */
+int		 pack_date_comment(const char *datetime, struct strbuf *out);
+
+/* ---- zipout.c ----------------------------------------------------- */
+
+/* Fixed member timestamp: 2000-01-01 00:00:00 UTC. */
+#define PACK_ZIP_MTIME	((time_t)946684800)
+
+struct pack_zentry {
+	char		*name;
+	uint64_t	 size;
+	uint32_t	 crc;
+};
+struct pack_zip;
+
+struct pack_zip	*pack_zip_open(int fd, const char *label);
+/* size must be exact (it is checked at pack_zip_end). */
+void		 pack_zip_begin(struct pack_zip *, const char *name, uint64_t size);
+void		 pack_zip_write(struct pack_zip *, const void *, size_t);
+void		 pack_zip_end(struct pack_zip *);
+void		 pack_zip_close(struct pack_zip *);	/* central directory */
+/* The members written, in order (valid until pack_zip_free). */
+size_t		 pack_zip_entries(const struct pack_zip *, const struct pack_zentry **);
+uint64_t	 pack_zip_bytes(const struct pack_zip *);
+void		 pack_zip_free(struct pack_zip *);
+/* The one place that decides store vs deflate for a member. */
+int		 pack_zip_store(const char *name);
+
+/* ---- verify.c ----------------------------------------------------- */
+
+struct pack_census;	/* objects per class, bodies, users of one entities.xml */
+
+struct pack_census *pack_census_new(void);
+void		 pack_census_add(struct pack_census *, const struct xobj *);
+void		 pack_census_free(struct pack_census *);
+/* Compares the written output (census of the entities.xml written and the
+ * members written) with the original export.  Prints the table to stderr
+ * unless quiet, adds the "verify" report section.  Returns the number of
+ * unexplained differences. */
+uint64_t	 pack_verify(const char *orig, struct pack_census *out,
+		    const struct pack_zip *zip, const char *zip_path,
+		    const struct pack_stats *, int quiet);
+void		 pack_verify_free(void);	/* the report section's memory */
+
+#endif
