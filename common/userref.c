@@ -762,6 +762,34 @@ skip_past(const struct scan *s, size_t pos, const char *m1, const char *m2)
 }
 
 /*
+ * End of an inner CDATA section inside a CDATA-context body.  Confluence
+ * wrote the body through escapeCDATA ("]]" -> "]] ", left to right), so
+ * the inner "]]>" appears as "]] >", or as "]] ]>" when the inner text
+ * itself ends in ']' ("x]" + "]]>" = "x]]]>" -> "x]] ]>"); longer runs of
+ * ']' reduce to one of these two.  A raw "]]>" (hand-made data) is
+ * accepted too.  Returns the offset just past the '>', or s->len.
+ */
+static size_t
+skip_cdata_end(const struct scan *s, size_t pos)
+{
+	const char *b = s->body, *q;
+	size_t i;
+
+	for (i = pos; i < s->len &&
+	    (q = memchr(b + i, '>', s->len - i)) != NULL; i = (size_t)(q - b) + 1) {
+		size_t k = (size_t)(q - b);
+
+		if (k >= pos + 3 && memcmp(q - 3, "]] ", 3) == 0)
+			return k + 1;
+		if (k >= pos + 2 && q[-1] == ']' && q[-2] == ']')
+			return k + 1;
+		if (k >= pos + 4 && q[-1] == ']' && memcmp(q - 4, "]] ", 3) == 0)
+			return k + 1;
+	}
+	return s->len;
+}
+
+/*
  * Cheap prefilter, one memchr pass over ':': every construct the storage
  * scanner acts on contains "ri:user", "ac:macro" or "ac:structured-macro".
  */
@@ -857,7 +885,7 @@ uref_storage(const char *body, size_t len, int escaped, uref_fn fn,
 		} else if (at(&s, p, "![CDATA[")) {
 			pos = escaped ?
 			    skip_past(&s, p + 8, "]]&gt;", "]]>") :
-			    skip_past(&s, p + 8, "]] >", "]]>");
+			    skip_cdata_end(&s, p + 8);
 		} else if (at(&s, p, "!--")) {
 			pos = escaped ? skip_past(&s, p + 3, "--&gt;", "-->") :
 			    skip_past(&s, p + 3, "-->", NULL);

@@ -273,6 +273,18 @@ identity_tests(void)
 static void
 storage_tests(void)
 {
+	/* Inner CDATA whose text ends in ']': Confluence writes "]]]>" as
+	 * "]] ]>"; the mention after it must still be seen. */
+	st("<ac:plain-text-body><![CDATA[a[0]] ]></ac:plain-text-body>"
+	    "<ri:user ri:userkey=\"k1\"/>", 0,
+	    "<ac:plain-text-body><![CDATA[a[0]] ]></ac:plain-text-body>"
+	    "<ri:user ri:account-id=\"557058:aaaa\"/>",
+	    "body-userkey:k1@1;", "inner cdata ending in ] (\"]] ]>\")");
+	st("<![CDATA[<ri:user ri:userkey=\"k9\"/>x]] ]] ]>"
+	    "<ri:user ri:userkey=\"k1\"/>", 0,
+	    "<![CDATA[<ri:user ri:userkey=\"k9\"/>x]] ]] ]>"
+	    "<ri:user ri:account-id=\"557058:aaaa\"/>",
+	    "body-userkey:k1@1;", "inner cdata: a run of ] then the end");
 	st("<ac:link><ri:user ri:userkey=\"k1\" /></ac:link>", 0,
 	    "<ac:link><ri:user ri:account-id=\"557058:aaaa\" /></ac:link>",
 	    "body-userkey:k1@1;", "userkey self-closing");

@@ -1,0 +1,600 @@
+/*
+ * rewrite.c - the one pass over entities.xml.
+ *
+ * The lossless reader hands over gaps and objects; gaps and objects with
+ * nothing to change are copied verbatim.  An object with changes is
+ * copied with a list of splices (offset, length, new bytes) applied to
+ * its raw bytes: member values, whole legacy members, inserted
+ * atlassianAccountId properties.  Nothing is re-serialised.  New values
+ * go through xml_add_cdata/xml_add_text, in the style of the file: CDATA
+ * in legacy-writer files, text (CDATA only when needed) in 8.3+ files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "convert.h"
+#include "diag.h"
+#include "entities.h"
+#include "report.h"
+#include "userref.h"
+
+#define USER_PKG "com.atlassian.confluence.user"
+
+struct edit {
+	size_t		 off, len;	/* span of raw replaced */
+	size_t		 toff, tlen;	/* replacement in rw->text */
+};
+
+struct rw {
+	struct conv	*c;
+	int		 legacy;	/* legacy writer style: CDATA everywhere */
+	const struct xobj *o;
+	struct edit	*ed;
+	size_t		 ned, edcap;
+	struct strbuf	 text;		/* replacement bytes */
+	struct strbuf	 tmp;
+	char		 memsep[64];	/* white space before a member */
+	char		 objsep[64];	/* white space before an object */
+	char		*bodyrepl;	/* callback replacement, freed per call */
+	int		 in_body;
+};
+
+const char *
+cv_outcome_name(enum outcome o)
+{
+	static const char *const n[OUT_NOUTCOMES] = {
+		"rewritten", "resolved", "kept-former", "kept-cloud",
+		"reported", "left-unmapped", "left-unknown-user",
+		"left-no-key-form", "left-conflict"
+	};
+
+	return (unsigned)o < OUT_NOUTCOMES ? n[o] : "?";
+}
+
+static void
+count(struct rw *rw, enum ref_kind k, enum outcome o)
+{
+	rw->c->seen[k]++;
+	rw->c->outc[k][o]++;
+}
+
+static enum outcome
+state_outcome(int st, enum outcome if_account)
+{
+	switch (st) {
+	case US_ACCOUNT: return if_account;
+	case US_FORMER: return OUT_KEPT_FORMER;
+	case US_UNMAPPED: return OUT_LEFT_UNMAPPED;
+	default: return OUT_LEFT_UNKNOWN;
+	}
+}
+
+/* ---- splices ------------------------------------------------------ */
+
+static struct strbuf *
+edit_begin(struct rw *rw)
+{
+	return &rw->text;
+}
+
+static void
+edit_add(struct rw *rw, size_t off, size_t len, size_t toff)
+{
+	if (rw->ned == rw->edcap) {
+		rw->edcap = rw->edcap ? rw->edcap * 2 : 16;
+		rw->ed = xreallocarray(rw->ed, rw->edcap, sizeof(*rw->ed));
+	}
+	rw->ed[rw->ned].off = off;
+	rw->ed[rw->ned].len = len;
+	rw->ed[rw->ned].toff = toff;
+	rw->ed[rw->ned].tlen = rw->text.len - toff;
+	rw->ned++;
+}
+
+static int
+cmp_edit(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	/* Insertions (len 0) before a replacement at the same place. */
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+static void
+emit(struct conv *c, const void *p, size_t n)
+{
+	if (n > 0)
+		spool_write(&c->ent_out, p, n);
+}
+
+static void
+flush_object(struct rw *rw)
+{
+	const struct xobj *o = rw->o;
+	size_t pos = 0, i;
+
+	if (rw->ned == 0) {
+		emit(rw->c, o->raw, o->raw_len);
+		return;
+	}
+	qsort(rw->ed, rw->ned, sizeof(*rw->ed), cmp_edit);
+	for (i = 0; i < rw->ned; i++) {
+		const struct edit *e = &rw->ed[i];
+
+		if (e->off < pos)
+			diag_die(SP_EXIT_FAIL, PKG_ENTITIES, o->line, "internal "
+			    "error: overlapping edits in a %s object", o->cls);
+		emit(rw->c, o->raw + pos, e->off - pos);
+		emit(rw->c, rw->text.buf + e->toff, e->tlen);
+		pos = e->off + e->len;
+	}
+	emit(rw->c, o->raw + pos, o->raw_len - pos);
+	rw->c->objects_changed++;
+}
+
+/* ---- values in the file's style ----------------------------------- */
+
+static int
+needs_cdata(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if ((unsigned char)*s >= 0x80 || strchr("<>'\"&", *s) != NULL)
+			return 1;
+	return n > 100;
+}
+
+static void
+add_value(struct rw *rw, struct strbuf *sb, const char *v, int cdata)
+{
+	if (cdata || rw->legacy || needs_cdata(v))
+		rw->c->dropped += xml_add_cdata(sb, v, strlen(v));
+	else
+		rw->c->dropped += xml_add_text(sb, v, strlen(v));
+}
+
+/* Replace the value of plain property m with v (keeping CDATA if the
+ * value was CDATA). */
+static void
+set_value(struct rw *rw, const struct xmember *m, const char *v)
+{
+	const struct xobj *o = rw->o;
+	struct strbuf *sb = edit_begin(rw);
+	size_t toff = sb->len, off, len;
+
+	if (m->is_null) {
+		sb_addf(sb, "<property name=\"%s\">", m->name);
+		add_value(rw, sb, v, 0);
+		sb_adds(sb, "</property>");
+		edit_add(rw, m->raw_off, m->raw_len, toff);
+		return;
+	}
+	if (m->value_cdata && !m->value_multi) {
+		off = m->val_off - 9;
+		len = m->val_len + 12;
+		if (m->val_off < 9 || memcmp(o->raw + off, "<![CDATA[", 9) != 0)
+			diag_die(SP_EXIT_FAIL, PKG_ENTITIES, m->line, "internal "
+			    "error: cdata span of %s", m->name);
+	} else {
+		off = m->val_off;
+		len = m->val_len;
+	}
+	add_value(rw, sb, v, m->value_cdata);
+	edit_add(rw, off, len, toff);
+}
+
+/* White space run ending at off in raw. */
+static size_t
+ws_before(const char *raw, size_t off)
+{
+	size_t n = 0;
+
+	while (n < off && strchr(" \t\r\n", raw[off - n - 1]) != NULL)
+		n++;
+	return n;
+}
+
+/* Insert a new member before </object>, formatted like the others. */
+static void
+insert_member(struct rw *rw, const char *xml)
+{
+	const struct xobj *o = rw->o;
+	struct strbuf *sb = edit_begin(rw);
+	size_t toff = sb->len, w = ws_before(o->raw, o->close_off);
+
+	sb_adds(sb, rw->memsep);
+	sb_adds(sb, xml);
+	edit_add(rw, o->close_off - w, 0, toff);
+}
+
+static void
+learn_style(struct rw *rw, const struct xobj *o, const char *gap, size_t glen)
+{
+	const char *gt = memchr(o->raw, '>', o->raw_len);
+	size_t n, w;
+
+	if (gt != NULL && (size_t)(gt + 1 - o->raw) <= o->id_off) {
+		n = o->id_off - (size_t)(gt + 1 - o->raw);
+		if (n < sizeof(rw->memsep) &&
+		    strspn(gt + 1, " \t\r\n") >= n) {
+			memcpy(rw->memsep, gt + 1, n);
+			rw->memsep[n] = '\0';
+		}
+	}
+	w = ws_before(gap, glen);
+	/* Only the indentation after the last line end. */
+	n = 0;
+	while (n < w && gap[glen - n - 1] != '\n')
+		n++;
+	if (n < sizeof(rw->objsep)) {
+		memcpy(rw->objsep, gap + glen - n, n);
+		rw->objsep[n] = '\0';
+	}
+}
+
+/* ---- ConfluenceUserImpl -------------------------------------------- */
+
+static void
+user_object(struct rw *rw, const struct xobj *o)
+{
+	struct conv *c = rw->c;
+	const struct xmember *aid = xobj_member(o, "atlassianAccountId");
+	const struct xmember *name, *lname;
+	struct uinfo *u;
+	struct strbuf prop = STRBUF_INIT;
+	int st;
+
+	if (o->id == NULL)
+		return;
+	if (aid != NULL && !aid->is_null && aid->value_len > 0) {
+		c->users_already_cloud++;	/* a Cloud export: keep it */
+		return;
+	}
+	st = cu_lookup(c, o->id, NULL, &u);
+	if (st != US_ACCOUNT && st != US_FORMER)
+		return;
+	if (st == US_ACCOUNT && u->cloud_email != NULL) {
+		char *e = xstrdup(u->cloud_email);
+
+		cu_lower(e);
+		if ((name = xobj_member(o, "name")) != NULL)
+			set_value(rw, name, e);
+		if ((lname = xobj_member(o, "lowerName")) != NULL)
+			set_value(rw, lname, e);
+		free(e);
+	}
+	if (aid != NULL)
+		set_value(rw, aid, st == US_ACCOUNT ? u->account : "");
+	else {
+		sb_adds(&prop, "<property name=\"atlassianAccountId\">");
+		add_value(rw, &prop, st == US_ACCOUNT ? u->account : "", 0);
+		sb_adds(&prop, "</property>");
+		insert_member(rw, prop.buf);
+	}
+	sb_free(&prop);
+	c->users_rewritten++;
+}
+
+/* ---- references by key -------------------------------------------- */
+
+static void
+key_ref(struct rw *rw, const char *key)
+{
+	struct uinfo *u;
+
+	count(rw, REF_ENTITY_KEY, state_outcome(cu_lookup(rw->c, key, NULL,
+	    &u), OUT_RESOLVED));
+}
+
+/* ---- legacy username strings ---------------------------------------- */
+
+static const char *
+key_era_name(const char *cls, const char *prop)
+{
+	if (strcmp(prop, "creatorName") == 0)
+		return "creator";
+	if (strcmp(prop, "lastModifierName") == 0)
+		return "lastModifier";
+	if (cls == NULL)
+		return NULL;
+	if (strcmp(prop, "userName") == 0 && (strcmp(cls, "SpacePermission") == 0
+	    || strcmp(cls, "ContentPermission") == 0))
+		return "userSubject";
+	if (strcmp(prop, "userName") == 0 && strcmp(cls, "Notification") == 0)
+		return "receiver";
+	if ((strcmp(prop, "user") == 0 && strcmp(cls, "Labelling") == 0) ||
+	    (strcmp(prop, "owner") == 0 && strcmp(cls, "Label") == 0))
+		return "owningUser";
+	if (strcmp(prop, "username") == 0 &&
+	    strcmp(cls, "PersonalInformation") == 0)
+		return "user";
+	return NULL;	/* ConfluenceRememberMeToken.username: no key form */
+}
+
+static void
+legacy_ref(struct rw *rw, const struct xmember *m)
+{
+	const struct xobj *o = rw->o;
+	const char *to = key_era_name(o->cls, m->name);
+	struct uinfo *u;
+	struct strbuf *sb;
+	size_t toff;
+	int st;
+
+	if (to == NULL) {
+		count(rw, REF_ENTITY_NAME, OUT_LEFT_NO_KEY_FORM);
+		return;
+	}
+	if (xobj_member(o, to) != NULL) {
+		count(rw, REF_ENTITY_NAME, OUT_LEFT_CONFLICT);
+		return;
+	}
+	st = cu_lookup(rw->c, NULL, m->value, &u);
+	if ((st != US_ACCOUNT && st != US_FORMER) || u->key == NULL) {
+		count(rw, REF_ENTITY_NAME, state_outcome(st, OUT_REWRITTEN));
+		return;
+	}
+	sb = edit_begin(rw);
+	toff = sb->len;
+	sb_addf(sb, "<property name=\"%s\" class=\"ConfluenceUserImpl\" "
+	    "package=\"" USER_PKG "\"><id name=\"key\">", to);
+	add_value(rw, sb, u->key, 0);
+	sb_adds(sb, "</id>\n</property>");
+	edit_add(rw, m->raw_off, m->raw_len, toff);
+	count(rw, REF_ENTITY_NAME, OUT_REWRITTEN);
+}
+
+/* ---- bodies --------------------------------------------------------- */
+
+static const enum ref_kind uref_to_ref[UREF_NKINDS] = {
+	[UREF_USERKEY] = REF_BODY_USERKEY,
+	[UREF_USERNAME] = REF_BODY_USERNAME,
+	[UREF_ACCOUNTID] = REF_BODY_ACCOUNTID,
+	[UREF_MACRO_USERNAME] = REF_BODY_MACRO_USERNAME,
+	[UREF_WIKI_USERNAME] = REF_WIKI_USERNAME,
+};
+
+static int
+body_ref(void *ctx, enum uref_kind kind, const char *value, size_t len,
+    long line, const char **repl)
+{
+	struct rw *rw = ctx;
+	enum ref_kind k = uref_to_ref[kind];
+	struct uinfo *u;
+	char *v;
+	int st;
+
+	if (kind == UREF_ACCOUNTID) {
+		count(rw, k, OUT_KEPT_CLOUD);
+		return 0;
+	}
+	v = xstrndup(value, len);
+	st = kind == UREF_USERKEY ? cu_lookup(rw->c, v, NULL, &u) :
+	    cu_lookup(rw->c, NULL, v, &u);
+	free(v);
+	count(rw, k, state_outcome(st, OUT_REWRITTEN));
+	if (st != US_ACCOUNT)
+		return 0;
+	free(rw->bodyrepl);
+	if (kind == UREF_WIKI_USERNAME) {
+		size_t n = strlen(u->account) + 11;
+
+		rw->bodyrepl = xmalloc(n);
+		snprintf(rw->bodyrepl, n, "accountid:%s", u->account);
+	} else
+		rw->bodyrepl = xstrdup(u->account);
+	*repl = rw->bodyrepl;
+	return 1;
+}
+
+static void
+body(struct rw *rw, const struct xmember *m, enum body_format bf)
+{
+	struct strbuf *out = &rw->tmp;
+	const char *raw;
+	size_t n, off, len;
+	int escaped;
+
+	if (m->is_null || m->value == NULL)
+		return;
+	sb_reset(out);
+	if (m->value_multi) {
+		/* Several CDATA sections or mixed content (8.3+ splits "]]>"):
+		 * scan the decoded text; if anything changes, write the whole
+		 * value back as one CDATA section. */
+		n = bf == BODY_STORAGE ?
+		    uref_storage(m->value, m->value_len, 0, body_ref, rw, out) :
+		    uref_wiki(m->value, m->value_len, 0, body_ref, rw, out);
+		if (n == 0)
+			return;
+		len = ent_unescape_cdata(out->buf, out->len);
+		{
+			struct strbuf *sb = edit_begin(rw);
+			size_t toff = sb->len;
+
+			rw->c->dropped += xml_add_cdata(sb, out->buf, len);
+			edit_add(rw, m->val_off, m->val_len, toff);
+		}
+		return;
+	}
+	raw = rw->o->raw + m->val_off;
+	off = m->val_off;
+	len = m->val_len;
+	escaped = !m->value_cdata;
+	n = bf == BODY_STORAGE ?
+	    uref_storage(raw, len, escaped, body_ref, rw, out) :
+	    uref_wiki(raw, len, escaped, body_ref, rw, out);
+	if (n == 0)
+		return;
+	{
+		struct strbuf *sb = edit_begin(rw);
+		size_t toff = sb->len;
+
+		sb_add(sb, out->buf, out->len);
+		edit_add(rw, off, len, toff);
+	}
+}
+
+/* ---- one object ------------------------------------------------------ */
+
+static void
+object(struct rw *rw, const struct xobj *o)
+{
+	struct conv *c = rw->c;
+	const struct xmember *m, *b;
+	enum body_format bf;
+	struct uinfo *u;
+	size_t i, j;
+	int st;
+
+	rw->o = o;
+	rw->ned = 0;
+	sb_reset(&rw->text);
+	c->objects++;
+
+	if (o->cls != NULL && strcmp(o->cls, "ConfluenceUserImpl") == 0)
+		user_object(rw, o);
+	for (i = 0; i < o->nmem; i++) {
+		m = &o->mem[i];
+		if (model_user_ref(m))
+			key_ref(rw, m->value);
+		else if (m->kind == XM_PROP && !m->is_null && m->value_len > 0 &&
+		    model_legacy_user_prop(o->cls, m->name))
+			legacy_ref(rw, m);
+		else if (m->kind == XM_COLL)
+			for (j = 0; j < m->nelem; j++)
+				if (model_user_elem(&m->elem[j]))
+					key_ref(rw, m->elem[j].value);
+	}
+	if ((m = model_status_lastmodifier(o)) != NULL) {
+		st = cu_lookup(c, m->value, NULL, &u);
+		count(rw, REF_CONTENT_PROPERTY, state_outcome(st, OUT_REWRITTEN));
+		if (st == US_ACCOUNT)
+			set_value(rw, m, u->account);
+	}
+	if (o->cls != NULL && strcmp(o->cls, "Space") == 0 &&
+	    (m = xobj_member(o, "key")) != NULL && m->value != NULL &&
+	    m->value[0] == '~') {
+		st = cu_lookup(c, NULL, m->value + 1, &u);
+		count(rw, REF_PERSONAL_SPACE, OUT_REPORTED);
+		report_finding("personal-space", PKG_ENTITIES, m->line, m->value,
+		    "personal space %s keeps its key: cloud personal space keys "
+		    "are \"~\" and the account id%s%s%s; import it as a "
+		    "global space or recreate it", m->value,
+		    st == US_ACCOUNT ? " (" : "",
+		    st == US_ACCOUNT ? u->account : "",
+		    st == US_ACCOUNT ? ")" : "");
+	}
+	bf = model_body(o, &b);
+	if ((bf == BODY_STORAGE || bf == BODY_WIKI) && b != NULL)
+		body(rw, b, bf);
+	flush_object(rw);
+}
+
+/* ---- user objects added at the end ----------------------------------- */
+
+static void
+add_user(void *arg, const char *key, const char *name, const char *account)
+{
+	struct rw *rw = arg;
+	struct strbuf sb = STRBUF_INIT;
+	char *lname = xstrdup(name);
+	const char *sep = rw->memsep[0] != '\0' ? rw->memsep : "\n";
+
+	cu_lower(lname);
+	sb_adds(&sb, rw->objsep);
+	sb_adds(&sb, "<object class=\"ConfluenceUserImpl\" package=\""
+	    USER_PKG "\">");
+	sb_adds(&sb, sep);
+	sb_adds(&sb, "<id name=\"key\">");
+	add_value(rw, &sb, key, 0);
+	sb_adds(&sb, "</id>");
+	sb_adds(&sb, sep);
+	sb_adds(&sb, "<property name=\"name\">");
+	add_value(rw, &sb, name, 0);
+	sb_adds(&sb, "</property>");
+	sb_adds(&sb, sep);
+	sb_adds(&sb, "<property name=\"lowerName\">");
+	add_value(rw, &sb, lname, 0);
+	sb_adds(&sb, "</property>");
+	sb_adds(&sb, sep);
+	sb_adds(&sb, "<property name=\"atlassianAccountId\">");
+	add_value(rw, &sb, account != NULL ? account : "", 0);
+	sb_adds(&sb, "</property>");
+	/* </object> on its own line, indented like the object. */
+	sb_adds(&sb, "\n");
+	sb_adds(&sb, rw->objsep);
+	sb_adds(&sb, "</object>");
+	sb_adds(&sb, rw->tmp.buf != NULL ? rw->tmp.buf : "\n");
+	emit(rw->c, sb.buf, sb.len);
+	rw->c->users_added++;
+	sb_free(&sb);
+	free(lname);
+}
+
+static void
+trailer(struct rw *rw, const char *gap, size_t glen)
+{
+	const char *end = NULL, *p;
+	size_t pre;
+
+	for (p = gap; p + 20 <= gap + glen; p++)
+		if (memcmp(p, "</hibernate-generic", 19) == 0)
+			end = p;
+	if (end == NULL)
+		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "no </hibernate-generic>");
+	pre = (size_t)(end - gap);
+	emit(rw->c, gap, pre);
+	/* Each added object is followed by the white space that followed
+	 * the last object (one line end, or a blank line in 8.3+ files). */
+	sb_reset(&rw->tmp);
+	sb_add(&rw->tmp, gap, ws_before(gap, pre) == pre ? pre : 0);
+	if (rw->tmp.len == 0)
+		sb_adds(&rw->tmp, "\n");
+	/* The first object continues after the last one's separator. */
+	cu_each_missing(rw->c, add_user, rw);
+	emit(rw->c, end, glen - pre);
+}
+
+void
+cv_rewrite_entities(struct conv *c)
+{
+	struct rw rw;
+	struct ent_reader *r;
+	const struct xobj *o;
+	const char *gap;
+	size_t gaplen;
+	int rc, first = 1;
+
+	memset(&rw, 0, sizeof(rw));
+	rw.c = c;
+	strcpy(rw.memsep, "\n");
+	spool_open(&c->ent_out);
+	r = ent_open(pkg_read_fn, c->in, PKG_ENTITIES, CONV_MAX_OBJECT);
+	if (r == NULL)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read", PKG_ENTITIES);
+	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
+		if (first) {
+			rw.legacy = gaplen >= 5 && memcmp(gap, "<?xml", 5) == 0;
+			first = 0;
+		}
+		emit(c, gap, gaplen);
+		learn_style(&rw, o, gap, gaplen);
+		object(&rw, o);
+	}
+	if (rc < 0)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read the object "
+		    "stream", PKG_ENTITIES);
+	trailer(&rw, gap, gaplen);
+	ent_close(r);
+	spool_finish(&c->ent_out);
+	free(rw.ed);
+	free(rw.bodyrepl);
+	sb_free(&rw.text);
+	sb_free(&rw.tmp);
+}
