@@ -73,8 +73,9 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
+BENCH_SIZES ?= smoke,100M
 bench: all
-	bench/run
+	BENCH_SIZES='$(BENCH_SIZES)' bench/run
 
 sanitize:
 	$(MAKE) BUILD=build-asan OUT=build-asan/bin \
@@ -84,16 +85,15 @@ sanitize:
 	    SPACEPORT_BIN=$(CURDIR)/build-asan/bin prove -f $(UNITS:$(BUILD)/%=build-asan/%) tests/*.t
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	-install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null
 
 deps:
 	tools/ensure-deps
 
 lint-man:
-	mandoc -Tlint -W warning man/*.1 man/*.5
+	mandoc -Tlint -W warning man/*.[1-9]
 
 clean:
 	rm -rf $(BUILD) build-asan $(OUT)
