@@ -26,6 +26,13 @@ CPPFLAGS += -std=c11 -D_GNU_SOURCE -Icommon $(PKG_CFLAGS)
 ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS)
 LDLIBS	+= $(PKG_LIBS)
 
+# make V=1 shows the full command lines.
+ifeq ($(V),1)
+Q	=
+else
+Q	= @
+endif
+
 COMMON_SRC := $(sort $(wildcard common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 PROGS	 = extract convert pack
@@ -37,18 +44,20 @@ all: $(BINS)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libspaceport.a: $(COMMON_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $(COMMON_OBJ)
+	$(Q)$(AR) rcs $@ $(COMMON_OBJ)
 
 define prog_rule
 $(1)_SRC := $$(sort $$(wildcard $(1)/*.c))
 $(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/%.o)
 $(OUT)/spaceport-$(1): $$($(1)_OBJ) $(BUILD)/libspaceport.a
 	@mkdir -p $(OUT)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(BUILD)/libspaceport.a $$(LDLIBS)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(BUILD)/libspaceport.a $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
@@ -57,7 +66,8 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 PROG_LIB_OBJ = $(filter-out %/main.o,$(extract_OBJ) $(convert_OBJ) $(pack_OBJ))
 $(BUILD)/unit/%: tests/unit/%.c $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iextract -Iconvert -Ipack $(LDFLAGS) -o $@ $< $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a $(LDLIBS)
+	@$(if $(Q),echo "  CC/LD   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iextract -Iconvert -Ipack $(LDFLAGS) -o $@ $< $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a $(LDLIBS)
 
 units: $(UNITS)
 

@@ -8,6 +8,7 @@
 
 #include "entities.h"
 #include "model.h"
+#include "userref.h"
 
 static const char *const kind_names[REF_NKINDS] = {
 	"entity-key", "entity-name", "body-userkey", "body-username",
@@ -19,6 +20,20 @@ const char *
 ref_kind_name(enum ref_kind k)
 {
 	return (unsigned)k < REF_NKINDS ? kind_names[k] : "unknown";
+}
+
+enum ref_kind
+ref_kind_of_uref(int k)
+{
+	static const enum ref_kind map[UREF_NKINDS] = {
+		[UREF_USERKEY] = REF_BODY_USERKEY,
+		[UREF_USERNAME] = REF_BODY_USERNAME,
+		[UREF_ACCOUNTID] = REF_BODY_ACCOUNTID,
+		[UREF_MACRO_USERNAME] = REF_BODY_MACRO_USERNAME,
+		[UREF_WIKI_USERNAME] = REF_WIKI_USERNAME,
+	};
+
+	return k >= 0 && k < UREF_NKINDS ? map[k] : REF_NKINDS;
 }
 
 int

@@ -25,6 +25,8 @@ enum ref_kind {
 };
 
 const char	*ref_kind_name(enum ref_kind);	/* "entity-key", ... */
+/* The reference kind of a body reference found by userref.h. */
+enum ref_kind	 ref_kind_of_uref(int uref_kind);
 int		 ref_kind_parse(const char *);	/* -1 if unknown */
 
 /* 1 if m is a reference to a ConfluenceUserImpl (by key). */

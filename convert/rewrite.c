@@ -351,20 +351,12 @@ legacy_ref(struct rw *rw, const struct xmember *m)
 
 /* ---- bodies --------------------------------------------------------- */
 
-static const enum ref_kind uref_to_ref[UREF_NKINDS] = {
-	[UREF_USERKEY] = REF_BODY_USERKEY,
-	[UREF_USERNAME] = REF_BODY_USERNAME,
-	[UREF_ACCOUNTID] = REF_BODY_ACCOUNTID,
-	[UREF_MACRO_USERNAME] = REF_BODY_MACRO_USERNAME,
-	[UREF_WIKI_USERNAME] = REF_WIKI_USERNAME,
-};
-
 static int
 body_ref(void *ctx, enum uref_kind kind, const char *value, size_t len,
     long line, const char **repl)
 {
 	struct rw *rw = ctx;
-	enum ref_kind k = uref_to_ref[kind];
+	enum ref_kind k = ref_kind_of_uref(kind);
 	struct uinfo *u;
 	char *v;
 	int st;

@@ -138,14 +138,6 @@ scan_read(void *ctx, void *buf, size_t n)
 	return (ssize_t)n;
 }
 
-static const enum ref_kind uref_to_ref[UREF_NKINDS] = {
-	[UREF_USERKEY] = REF_BODY_USERKEY,
-	[UREF_USERNAME] = REF_BODY_USERNAME,
-	[UREF_ACCOUNTID] = REF_BODY_ACCOUNTID,
-	[UREF_MACRO_USERNAME] = REF_BODY_MACRO_USERNAME,
-	[UREF_WIKI_USERNAME] = REF_WIKI_USERNAME,
-};
-
 static void
 note_ref(struct scan *s, enum ref_kind k, const char *key, const char *name,
     const char *prop)
@@ -162,7 +154,7 @@ body_ref(void *ctx, enum uref_kind kind, const char *value, size_t len,
 {
 	struct scan *s = ctx;
 	char *v = xstrndup(value, len);
-	enum ref_kind k = uref_to_ref[kind];
+	enum ref_kind k = ref_kind_of_uref(kind);
 
 	if (kind == UREF_USERKEY)
 		note_ref(s, k, v, NULL, "body");
