@@ -1,6 +1,9 @@
 /*
  * db.c - checked SQLite wrappers (see db.h).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 
 #include "db.h"
 #include "diag.h"
+#include "io.h"
 #include "strbuf.h"
 
 static void
@@ -32,17 +36,26 @@ db_cleanup(void *arg)
 void
 db_open(struct db *d, const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
-
 	memset(d, 0, sizeof(*d));
 	if (path != NULL) {
-		d->path = xstrdup(path);
-		sb_addf(&sb, "%s.tmp-%ld", path, (long)getpid());
-		d->tmp = sb_detach(&sb);
-		unlink(d->tmp);
+		struct stat st;
+		int fd;
+
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			diag_die(SP_EXIT_FAIL, path, 0, "exists and is not a "
+			    "regular file; an sqlite database needs one");
+		d->path = io_path_clean(path);
+		/* An unpredictable name created by us (mkstemp), opened
+		 * without following links: no race on a shared directory. */
+		d->tmp = io_tmp_beside(path);
+		if ((fd = mkstemp(d->tmp)) == -1)
+			diag_die(SP_EXIT_FAIL, path, 0, "cannot create a "
+			    "temporary file beside it: %s", strerror(errno));
+		close(fd);
 	}
 	if (sqlite3_open_v2(d->tmp != NULL ? d->tmp : "", &d->h,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+	    NULL) != SQLITE_OK)
 		db_die(d, "open");
 	diag_atexit(db_cleanup, d);
 	/* Bounded memory: a modest page cache; temp tables spill to disk. */
@@ -134,8 +147,15 @@ db_commit(struct db *d)
 	if (sqlite3_close(d->h) != SQLITE_OK)
 		db_die(d, "close");
 	d->h = NULL;
-	if (d->tmp != NULL && rename(d->tmp, d->path) == -1)
-		diag_die(SP_EXIT_FAIL, d->path, 0, "rename failed");
+	if (d->tmp != NULL) {
+		mode_t m = umask(0);
+
+		umask(m);
+		if (chmod(d->tmp, 0666 & ~m) == -1 ||
+		    rename(d->tmp, d->path) == -1)
+			diag_die(SP_EXIT_FAIL, d->path, 0, "cannot put in place: "
+			    "%s", strerror(errno));
+	}
 	diag_cancel(db_cleanup, d);
 	free(d->tmp);
 	free(d->path);

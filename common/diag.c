@@ -2,6 +2,7 @@
  * diag.c - diagnostics, cleanup hooks and checked allocation.
  */
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ diag_setprog(const char *argv0)
 	const char *p = strrchr(argv0, '/');
 
 	prog = p != NULL ? p + 1 : argv0;
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		(void)setlocale(LC_CTYPE, "C");
 }
 
 const char *
@@ -173,4 +176,15 @@ diag_lib_msg(const char *msg, char *buf, size_t size)
 	if (isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))
 		buf[0] = (char)tolower((unsigned char)buf[0]);
 	return buf;
+}
+
+int
+diag_close_stdout(int code)
+{
+	/* EBADF: fd 1 was already closed (and checked) by the writer. */
+	if (fclose(stdout) != 0 && errno != EBADF) {
+		diag_warn("<stdout>", 0, "write failed: %s", strerror(errno));
+		return SP_EXIT_FAIL;
+	}
+	return code;
 }

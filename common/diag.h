@@ -18,6 +18,10 @@ enum {
 	SP_EXIT_USAGE = 2	/* bad command line */
 };
 
+/* First call of every main(): sets the program name, and LC_CTYPE to
+ * C.UTF-8 (only LC_CTYPE: collation and number formats stay "C"), so that
+ * libarchive treats member names as the UTF-8 they are, whatever locale
+ * the user runs in; output never depends on the locale. */
 void		 diag_setprog(const char *argv0);
 const char	*diag_prog(void);
 
@@ -33,6 +37,10 @@ void	 diag_die(int code, const char *file, long line, const char *fmt, ...)
 void	 diag_atexit(void (*fn)(void *), void *arg);
 void	 diag_cancel(void (*fn)(void *), void *arg);
 void	 diag_run_cleanup(void);
+/* Close stdout and check it (a full disk, a closed pipe): returns code,
+ * or SP_EXIT_FAIL with a diagnostic if the close failed.  Every exit path
+ * that wrote to stdout (--help, --version, data) ends with it. */
+int	 diag_close_stdout(int code);
 /* A library's error text in our style: first letter lowercased (unless
  * it starts an acronym), copied into buf. */
 const char *diag_lib_msg(const char *msg, char *buf, size_t size);

@@ -1,6 +1,8 @@
 /*
  * io.c - checked low-level I/O, spool files, CRC-32.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,4 +137,91 @@ spool_close(struct spool *s)
 	s->fd = -1;
 	free(s->buf);
 	s->buf = NULL;
+}
+
+char *
+io_path_clean(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return xstrndup(path, n);
+}
+
+char *
+io_tmp_beside(const char *path)
+{
+	char *clean = io_path_clean(path), *slash = strrchr(clean, '/');
+	size_t n = strlen(clean) + 16;
+	char *t = xmalloc(n);
+
+	if (slash != NULL) {
+		*slash = '\0';
+		snprintf(t, n, "%s/.%s.XXXXXX", clean, slash + 1);
+	} else
+		snprintf(t, n, ".%s.XXXXXX", clean);
+	free(clean);
+	return t;
+}
+
+static void
+outfile_cleanup(void *arg)
+{
+	struct outfile *o = arg;
+
+	if (!o->committed && o->tmp != NULL)
+		unlink(o->tmp);
+}
+
+void
+outfile_open(struct outfile *o, const char *path)
+{
+	struct stat st;
+
+	memset(o, 0, sizeof(*o));
+	o->path = io_path_clean(path);
+	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			diag_die(SP_EXIT_FAIL, o->path, 0, "is a directory");
+		o->fd = open(o->path, O_WRONLY);
+		if (o->fd == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot open: %s",
+			    strerror(errno));
+		return;
+	}
+	o->tmp = io_tmp_beside(o->path);
+	o->fd = mkstemp(o->tmp);
+	if (o->fd == -1)
+		diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create a temporary "
+		    "file beside it: %s", strerror(errno));
+	diag_atexit(outfile_cleanup, o);
+}
+
+void
+outfile_commit(struct outfile *o)
+{
+	mode_t m;
+
+	if (o->tmp != NULL) {
+		m = umask(0);
+		umask(m);
+		if (fchmod(o->fd, 0666 & ~m) == -1 || fsync(o->fd) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot finish: %s",
+			    strerror(errno));
+	}
+	if (close(o->fd) == -1)
+		diag_die(SP_EXIT_FAIL, o->path, 0, "close failed: %s",
+		    strerror(errno));
+	o->fd = -1;
+	if (o->tmp != NULL) {
+		if (rename(o->tmp, o->path) == -1)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
+			    strerror(errno));
+		o->committed = 1;
+		diag_cancel(outfile_cleanup, o);
+	}
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
 }

@@ -33,6 +33,28 @@ void	 spool_close(struct spool *);
 
 uint32_t io_crc32(uint32_t crc, const void *buf, size_t n);	/* zlib crc32 over size_t */
 
+/*
+ * An output file that never leaves anything half-written.  A regular (or
+ * missing) target is written to a temporary sibling ".NAME.XXXXXX" and
+ * renamed over the target by outfile_commit(), after fsync; if the program
+ * dies first, a cleanup hook removes the temporary.  Any other existing
+ * target (a FIFO, /dev/null, /dev/stdout, a terminal) cannot be replaced
+ * atomically and must not be turned into a regular file: it is opened and
+ * written directly.  Dies on error.
+ */
+struct outfile {
+	int		 fd;
+	char		*path;		/* target, trailing slashes removed */
+	char		*tmp;		/* temporary sibling, or NULL (direct) */
+	int		 committed;
+};
+void	 outfile_open(struct outfile *, const char *path);
+void	 outfile_commit(struct outfile *);
+/* path without trailing slashes, and "dir/.base.XXXXXX" beside it (caller
+ * frees both); used for temporary siblings of files and directories. */
+char	*io_path_clean(const char *path);
+char	*io_tmp_beside(const char *path);
+
 /* Directory for temporary files: $TMPDIR or /tmp. */
 const char *io_tmpdir(void);
 

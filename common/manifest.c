@@ -143,6 +143,37 @@ manifest_format(const struct manifest *m, struct strbuf *sb)
 	}
 }
 
+#define MANIFEST_MAX_FACTS 100000
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Duplicate member names, found by sorting: O(n log n) for any count. */
+static int
+check_unique(struct manifest *m, const char *fname)
+{
+	char **names;
+	size_t i;
+	int rc = 0;
+
+	if (m->nmem < 2)
+		return 0;
+	names = xreallocarray(NULL, m->nmem, sizeof(*names));
+	for (i = 0; i < m->nmem; i++)
+		names[i] = m->mem[i].name;
+	qsort(names, m->nmem, sizeof(*names), cmp_names);
+	for (i = 1; i < m->nmem && rc == 0; i++)
+		if (strcmp(names[i - 1], names[i]) == 0) {
+			diag_warn(fname, 0, "member %s listed twice", names[i]);
+			rc = -1;
+		}
+	free(names);
+	return rc;
+}
+
 int
 manifest_parse(struct manifest *m, const char *buf, size_t len,
     const char *fname)
@@ -183,15 +214,18 @@ manifest_parse(struct manifest *m, const char *buf, size_t len,
 			if (*f[2] == '\0' || *end1 != '\0' || strlen(f[3]) != 8 ||
 			    *end2 != '\0' || !pkg_name_ok(f[1]))
 				goto bad;
-			if (manifest_member(m, f[1]) != NULL) {
-				diag_warn(fname, line, "member %s listed twice",
-				    f[1]);
-				goto fail;
-			}
 			manifest_add_member(m, f[1], size, (uint32_t)crc);
 		} else {
 			if (n != 2)
 				goto bad;
+			/* manifest_set is linear: cap the facts (a real
+			 * manifest has a few hundred) so that a crafted one
+			 * cannot make parsing quadratic. */
+			if (m->nkv >= MANIFEST_MAX_FACTS) {
+				diag_warn(fname, line, "more than %d facts",
+				    MANIFEST_MAX_FACTS);
+				goto fail;
+			}
 			manifest_set(m, f[0], f[1]);
 		}
 	}
@@ -202,7 +236,7 @@ manifest_parse(struct manifest *m, const char *buf, size_t len,
 		goto fail;
 	}
 	tsv_free(&t);
-	return 0;
+	return check_unique(m, fname);
 bad:
 	diag_warn(fname, t.line, "malformed manifest line");
 fail:

@@ -196,7 +196,7 @@ tar_next(struct pkg_in *p, const char **name, uint64_t *size)
 		return 0;
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 		ar_die(p);
-	*name = archive_entry_pathname(e);
+	*name = archive_entry_pathname_utf8(e);
 	if (*name == NULL || !pkg_name_ok(*name))
 		in_die(p, "unsafe member name %s",
 		    *name != NULL ? *name : "(none)");
@@ -206,19 +206,47 @@ tar_next(struct pkg_in *p, const char **name, uint64_t *size)
 	return 1;
 }
 
+/*
+ * Open a member of a package directory.  Every component is opened with
+ * O_NOFOLLOW relative to its parent, so a symbolic link anywhere in the
+ * path (not only the last component) cannot lead outside the package.
+ */
 static void
 dir_open_member(struct pkg_in *p, const char *name)
 {
 	struct stat st;
+	char comp[PATH_MAX];
+	const char *s = name, *slash;
+	int dfd, nfd;
 
 	if (snprintf(p->member_label, sizeof(p->member_label), "%s/%s",
-	    p->dir, name) >= (int)sizeof(p->member_label))
+	    p->dir, name) >= (int)sizeof(p->member_label) ||
+	    strlen(name) >= sizeof(comp))
 		in_die(p, "%s: path too long", name);
-	p->fd = open(p->member_label, O_RDONLY | O_NOFOLLOW);
+	dfd = open(p->dir, O_RDONLY | O_DIRECTORY);
+	if (dfd == -1)
+		diag_die(SP_EXIT_FAIL, p->dir, 0, "cannot open: %s",
+		    strerror(errno));
+	while ((slash = strchr(s, '/')) != NULL) {
+		memcpy(comp, s, (size_t)(slash - s));
+		comp[slash - s] = '\0';
+		nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (nfd == -1)
+			diag_die(SP_EXIT_FAIL, p->member_label, 0, "cannot open: "
+			    "%s", errno == ENOENT ? "missing from the package "
+			    "directory" : errno == ELOOP || errno == ENOTDIR ?
+			    "a path component is a symbolic link or not a "
+			    "directory" : strerror(errno));
+		close(dfd);
+		dfd = nfd;
+		s = slash + 1;
+	}
+	p->fd = openat(dfd, s, O_RDONLY | O_NOFOLLOW);
+	close(dfd);
 	if (p->fd == -1)
 		diag_die(SP_EXIT_FAIL, p->member_label, 0, "cannot open: %s",
 		    errno == ENOENT ? "missing from the package directory" :
-		    strerror(errno));
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 	if (fstat(p->fd, &st) == -1 || !S_ISREG(st.st_mode))
 		diag_die(SP_EXIT_FAIL, p->member_label, 0, "not a regular file");
 }
@@ -391,6 +419,7 @@ struct pkg_out {
 	uint32_t	 crc, wantcrc;
 	char		*buf;
 	int		 committed;
+	struct outfile	 of;		/* PKG_OUT_FILE */
 };
 
 static int
@@ -432,27 +461,9 @@ out_cleanup(void *arg)
 
 	if (o->committed || o->tmp == NULL)
 		return;
-	if (o->kind == PKG_OUT_DIR) {
-		if (o->fd != -1)
-			close(o->fd);
-		rm_rf(o->tmp);
-	} else
-		unlink(o->tmp);
-}
-
-/* "dir/.base.XXXXXX" beside path. */
-static char *
-tmp_beside(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	struct strbuf sb = STRBUF_INIT;
-
-	if (slash != NULL) {
-		sb_add(&sb, path, (size_t)(slash - path + 1));
-		sb_addf(&sb, ".%s.XXXXXX", slash + 1);
-	} else
-		sb_addf(&sb, ".%s.XXXXXX", path);
-	return sb_detach(&sb);
+	if (o->fd != -1)
+		close(o->fd);
+	rm_rf(o->tmp);
 }
 
 static mode_t
@@ -489,22 +500,18 @@ pkg_create(enum pkg_outkind kind, const char *path)
 			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
 			    "package to a terminal (use -o FILE or -d DIR, or "
 			    "redirect standard output)");
-	} else {
-		o->path = xstrdup(path);
-		o->tmp = tmp_beside(path);
-		if (kind == PKG_OUT_DIR) {
-			if (mkdtemp(o->tmp) == NULL)
-				diag_die(SP_EXIT_FAIL, path, 0, "cannot create "
-				    "temporary directory: %s", strerror(errno));
-			diag_atexit(out_cleanup, o);
-			return o;
-		}
-		fd = mkstemp(o->tmp);
-		if (fd == -1)
-			diag_die(SP_EXIT_FAIL, path, 0, "cannot create "
-			    "temporary file: %s", strerror(errno));
-		o->fd = fd;
+	} else if (kind == PKG_OUT_DIR) {
+		o->path = io_path_clean(path);
+		o->tmp = io_tmp_beside(path);
+		if (mkdtemp(o->tmp) == NULL)
+			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create "
+			    "temporary directory: %s", strerror(errno));
 		diag_atexit(out_cleanup, o);
+		return o;
+	} else {
+		outfile_open(&o->of, path);
+		o->path = xstrdup(o->of.path);
+		fd = o->of.fd;
 	}
 	o->ar = archive_write_new();
 	o->ent = archive_entry_new();
@@ -551,7 +558,9 @@ begin_raw(struct pkg_out *o, const char *name, uint64_t size)
 		return;
 	}
 	archive_entry_clear(o->ent);
-	archive_entry_set_pathname(o->ent, name);
+	/* Names are UTF-8 bytes whatever the locale (we never call
+	 * setlocale): hand them to libarchive as UTF-8. */
+	archive_entry_update_pathname_utf8(o->ent, name);
 	archive_entry_set_size(o->ent, (la_int64_t)size);
 	archive_entry_set_filetype(o->ent, AE_IFREG);
 	archive_entry_set_perm(o->ent, 0644);
@@ -706,7 +715,7 @@ commit_dir(struct pkg_out *o)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "exists and is not "
 			    "a spaceport package directory; not replacing it");
 		/* Swap: old package aside, new one in, old one removed. */
-		old = tmp_beside(o->path);
+		old = io_tmp_beside(o->path);
 		if (mkdtemp(old) == NULL || rename(o->path, old) == -1) {
 			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot move the old "
 			    "package aside: %s", strerror(errno));
@@ -741,14 +750,7 @@ pkg_commit(struct pkg_out *o)
 		o->ar = NULL;
 	}
 	if (o->kind == PKG_OUT_FILE) {
-		if (fchmod(o->fd, 0666 & ~umask_get()) == -1 ||
-		    close(o->fd) == -1)
-			diag_die(SP_EXIT_FAIL, o->path, 0, "close failed: %s",
-			    strerror(errno));
-		o->fd = -1;
-		if (rename(o->tmp, o->path) == -1)
-			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
-			    strerror(errno));
+		outfile_commit(&o->of);
 		o->committed = 1;
 	} else if (o->kind == PKG_OUT_DIR)
 		commit_dir(o);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "diag.h"
 #include "io.h"
@@ -223,39 +222,16 @@ format_json(struct strbuf *sb)
 	sb_adds(sb, "\n}\n");
 }
 
-static void
-tmp_cleanup(void *arg)
-{
-	unlink(arg);
-}
-
 void
 report_write(const char *path)
 {
-	struct strbuf sb = STRBUF_INIT, tmp = STRBUF_INIT;
-	int fd;
+	struct strbuf sb = STRBUF_INIT;
+	struct outfile of;
 
 	format_json(&sb);
-	sb_addf(&tmp, "%s.XXXXXX", path);
-	fd = mkstemp(tmp.buf);
-	if (fd == -1)
-		diag_die(SP_EXIT_FAIL, path, 0, "cannot create: %s",
-		    strerror(errno));
-	diag_atexit(tmp_cleanup, tmp.buf);
-	io_write_all(fd, sb.buf, sb.len, path);
-	{
-		mode_t m = umask(0);
-
-		umask(m);
-		if (fchmod(fd, 0666 & ~m) == -1)
-			diag_die(SP_EXIT_FAIL, path, 0, "chmod: %s",
-			    strerror(errno));
-	}
-	if (close(fd) == -1 || rename(tmp.buf, path) == -1)
-		diag_die(SP_EXIT_FAIL, path, 0, "cannot write: %s",
-		    strerror(errno));
-	diag_cancel(tmp_cleanup, tmp.buf);
-	sb_free(&tmp);
+	outfile_open(&of, path);
+	io_write_all(of.fd, sb.buf, sb.len, path);
+	outfile_commit(&of);
 	sb_free(&sb);
 }
 

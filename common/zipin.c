@@ -102,7 +102,11 @@ zipin_rewind(struct zipin *z)
 	z->ar = archive_read_new();
 	if (z->ar == NULL)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "out of memory");
-	if (archive_read_support_format_zip_seekable(z->ar) != ARCHIVE_OK)
+	/* Confluence (Java) writes names in UTF-8; say so, so that names
+	 * are not converted through the C locale (we never call setlocale). */
+	if (archive_read_support_format_zip_seekable(z->ar) != ARCHIVE_OK ||
+	    archive_read_set_format_option(z->ar, "zip", "hdrcharset",
+	    "UTF-8") != ARCHIVE_OK)
 		zdie(z, "cannot set up the zip reader");
 	if (archive_read_open_fd(z->ar, z->fd, IOBUF) != ARCHIVE_OK)
 		zdie(z, "not a readable zip archive (truncated or corrupt?)");
@@ -173,6 +177,9 @@ read_crcs(struct zipin *z)
 	uint64_t cdoff, cdsize, taillen, i;
 	struct zipin_entry key, *hit;
 
+	if (z->fsize < 22)
+		diag_die(SP_EXIT_FAIL, z->label, 0, "too short to be a zip "
+		    "archive");
 	taillen = z->fsize < sizeof(tail) ? z->fsize : sizeof(tail);
 	pread_all(z, tail, (size_t)taillen, z->fsize - taillen);
 	for (i = taillen - 22 + 1; i-- > 0;)
@@ -208,12 +215,18 @@ read_crcs(struct zipin *z)
 			break;
 		key.name = xstrndup((char *)p + 46, nlen);
 		hit = bsearch(&key, z->ent, z->nent, sizeof(*z->ent), cmp_ent);
-		if (hit != NULL)
+		if (hit != NULL) {
 			hit->crc = le32(p + 16);
+			hit->crc_found = 1;
+		}
 		free(key.name);
 		p += 46 + nlen + xlen + clen;
 	}
 	free(cd);
+	for (i = 0; i < z->nent; i++)
+		if (!z->ent[i].crc_found)
+			diag_die(SP_EXIT_FAIL, z->label, 0, "member %s is not in "
+			    "the central directory (corrupt zip)", z->ent[i].name);
 }
 
 /* Header of the next entry, with every check that does not need data. */
@@ -232,9 +245,10 @@ next_header(struct zipin *z, struct archive_entry **ep)
 			return 0;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			zdie(z, "corrupt zip archive");
-		name = archive_entry_pathname(*ep);
+		name = archive_entry_pathname_utf8(*ep);
 		if (name == NULL)
-			diag_die(SP_EXIT_FAIL, z->label, 0, "member without a name");
+			diag_die(SP_EXIT_FAIL, z->label, 0, "a member name is not "
+			    "valid utf-8 (confluence writes utf-8 names)");
 		type = archive_entry_filetype(*ep);
 		n = strlen(name);
 		if (type == AE_IFDIR || (n > 0 && name[n - 1] == '/')) {
@@ -306,7 +320,7 @@ zipin_open(const char *path, const struct zipin_limits *lim)
 	/* Pass over the central directory: names, types, sizes. */
 	zipin_rewind(z);
 	while (next_header(z, &e)) {
-		const char *name = archive_entry_pathname(e);
+		const char *name = archive_entry_pathname_utf8(e);
 
 		size = (uint64_t)archive_entry_size(e);
 		if (size > z->lim.max_member)
@@ -329,6 +343,7 @@ zipin_open(const char *path, const struct zipin_limits *lim)
 		z->ent[z->nent].name = xstrdup(name);
 		z->ent[z->nent].size = size;
 		z->ent[z->nent].crc = 0;
+		z->ent[z->nent].crc_found = 0;
 		z->nent++;
 	}
 	/* Whole-archive ratio: libarchive does not expose per-entry
@@ -364,7 +379,7 @@ zipin_next(struct zipin *z, const char **name, uint64_t *size)
 	if (!next_header(z, &e))
 		return 0;
 	free(z->cur);
-	z->cur = xstrdup(archive_entry_pathname(e));
+	z->cur = xstrdup(archive_entry_pathname_utf8(e));
 	z->declared = (uint64_t)archive_entry_size(e);
 	z->got = 0;
 	z->inmember = 1;

@@ -53,6 +53,7 @@ struct zipin_entry {
 	char		*name;
 	uint64_t	 size;
 	uint32_t	 crc;
+	int		 crc_found;	/* internal: seen in the central directory */
 };
 size_t		 zipin_entries(struct zipin *, const struct zipin_entry **);
 const struct zipin_entry *zipin_entry(struct zipin *, const char *name);

@@ -204,7 +204,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'C': c.cloud_users = optarg; break;
 		case 'd': c.outdir = optarg; break;
-		case 'h': help(); return SP_EXIT_OK;
+		case 'h': help(); return diag_close_stdout(SP_EXIT_OK);
 		case 'M': c.map = optarg; break;
 		case 'n': c.dry_run = 1; break;
 		case 'o': c.out = optarg; break;
@@ -229,7 +229,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("spaceport-convert %s\n", SPACEPORT_VERSION);
-			return SP_EXIT_OK;
+			return diag_close_stdout(SP_EXIT_OK);
 		default:
 			usage(stderr);
 			return SP_EXIT_USAGE;
@@ -301,9 +301,5 @@ main(int argc, char *argv[])
 	} else
 		rc = c.strict && report_count() > 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
 	cleanup(&c);
-	if (fclose(stdout) != 0 && errno != EBADF) {
-		diag_warn("<stdout>", 0, "write failed: %s", strerror(errno));
-		return SP_EXIT_FAIL;
-	}
-	return rc;
+	return diag_close_stdout(rc);
 }

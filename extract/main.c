@@ -232,7 +232,7 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:hno:qV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': outdir = optarg; break;
-		case 'h': help(); return SP_EXIT_OK;
+		case 'h': help(); return diag_close_stdout(SP_EXIT_OK);
 		case 'n': check = 1; break;
 		case 'o': out = optarg; break;
 		case 'q': x.quiet = 1; break;
@@ -241,7 +241,13 @@ main(int argc, char *argv[])
 		case 'I': x.inventory_path = optarg; break;
 		case 'M': x.lim.max_member = parse_size("--max-member", optarg); break;
 		case 'T': x.lim.max_total = parse_size("--max-total", optarg); break;
-		case 'O': x.max_object = (size_t)parse_size("--max-object", optarg); break;
+		case 'O':
+			x.max_object = (size_t)parse_size("--max-object", optarg);
+			if (x.max_object < 4096) {
+				diag_warn(NULL, 0, "--max-object must be at least 4K");
+				return SP_EXIT_USAGE;
+			}
+			break;
 		case 'R':
 			x.lim.max_ratio = parse_size("--max-ratio", optarg);
 			if (x.lim.max_ratio == 0) {
@@ -251,7 +257,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("spaceport-extract %s\n", SPACEPORT_VERSION);
-			return SP_EXIT_OK;
+			return diag_close_stdout(SP_EXIT_OK);
 		default:
 			usage(stderr);
 			return SP_EXIT_USAGE;
@@ -316,9 +322,5 @@ main(int argc, char *argv[])
 		free(x.cls[i].cls);
 	free(x.cls);
 	report_free();
-	if (fclose(stdout) != 0 && errno != EBADF) {
-		diag_warn("<stdout>", 0, "write failed: %s", strerror(errno));
-		return SP_EXIT_FAIL;
-	}
-	return c;
+	return diag_close_stdout(c);
 }

@@ -19,6 +19,10 @@ for p in extract convert pack; do
 	check "$prog: --help and the man page list the same options" \
 	    diff "$T/manopts" "$T/helpopts"
 	like "$("$prog" --version)" "^$prog [0-9]+\.[0-9]+\.[0-9]+$" "$prog --version"
+	"$prog" --version >/dev/full 2>/dev/null
+	is "$?" 1 "$prog --version: a failed write to stdout exits 1"
+	"$prog" --help >/dev/full 2>/dev/null
+	is "$?" 1 "$prog --help: a failed write to stdout exits 1"
 	"$prog" --no-such-option >/dev/null 2>"$T/err"
 	is "$?" 2 "$prog: unknown option exits 2"
 	like "$(cat "$T/err")" "^$prog: |^usage: $prog" "$prog: usage error names the program"

@@ -133,6 +133,51 @@ is "$rc" 0 "invalid utf-8 is repaired, not fatal"
 like "$(cat "$T/.stderr")" 'entities.xml:[0-9]+: invalid utf-8' "invalid utf-8 reported with a location"
 check "repaired file is well-formed" xmllint --noout "$T/u8/entities.xml"
 
+# member names are UTF-8 whatever the locale; an invalid name is refused
+python3 - "$T/bad" <<'PY'
+import sys, shutil, zipfile
+d = sys.argv[1]
+shutil.copy(f"{d}/ok.zip", f"{d}/utf8name.zip")
+with zipfile.ZipFile(f"{d}/utf8name.zip", "a") as z:
+    z.writestr(zipfile.ZipInfo("plugin-data/caf\u00e9.txt", (2024, 1, 1, 0, 0, 0)), "hello")
+shutil.copy(f"{d}/ok.zip", f"{d}/latin1name.zip")
+with zipfile.ZipFile(f"{d}/latin1name.zip", "a") as z:
+    z.writestr(zipfile.ZipInfo("plugin-data/x.txt", (2024, 1, 1, 0, 0, 0)), "hello")
+b = open(f"{d}/latin1name.zip", "rb").read().replace(b"plugin-data/x.txt", b"plugin-data/\xe9.txt")
+open(f"{d}/latin1name.zip", "wb").write(b)
+PY
+for loc in C C.UTF-8; do
+	LC_ALL=$loc spaceport-extract -q -d "$T/u8n-$loc" "$T/bad/utf8name.zip"
+	is "$?" 0 "a utf-8 member name extracts (LC_ALL=$loc)"
+	is "$(cat "$T/u8n-$loc/plugin-data/café.txt" 2>/dev/null)" hello "and keeps its name and bytes (LC_ALL=$loc)"
+done
+LC_ALL=C spaceport-extract -q -o "$T/u8n.tar" "$T/bad/utf8name.zip"
+check "a utf-8 name goes through a tar package and convert" \
+    sh -c "LC_ALL=C spaceport-convert -q --unmapped former -d '$T/u8n-c' '$T/u8n.tar' && test -f '$T/u8n-c/plugin-data/café.txt'"
+run spaceport-extract -q --check "$T/bad/latin1name.zip"
+is "$rc" 1 "a member name that is not utf-8 is refused"
+like "$err" 'member name is not valid utf-8' "and the message says so"
+
+# -o onto a FIFO writes into it and leaves it a FIFO; -d DIR/ works
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fromfifo.tar" &
+spaceport-extract -q -o "$T/fifo" "$T/bad/ok.zip"
+is "$?" 0 "-o onto a fifo"
+wait
+check "the fifo is still a fifo" test -p "$T/fifo"
+spaceport-extract -q -o "$T/okfile.tar" "$T/bad/ok.zip"
+check "what went through the fifo is the package" cmp "$T/okfile.tar" "$T/fromfifo.tar"
+spaceport-extract -q -d "$T/slash/" "$T/bad/ok.zip"
+is "$?" 0 "-d DIR/ with a trailing slash"
+check "the package is at DIR" test -f "$T/slash/spaceport/manifest.tsv"
+is "$(ls -A "$T" | grep -c '^\.slash')" 0 "no temporary directory left beside it"
+spaceport-extract -q -d "$T/slash" "$T/bad/ok.zip"
+is "$?" 0 "-d replaces an existing package directory"
+mkdir -p "$T/notpkg" && touch "$T/notpkg/precious"
+run spaceport-extract -q -d "$T/notpkg" "$T/bad/ok.zip"
+is "$rc" 1 "-d refuses a directory that is not a package"
+check "and leaves it alone" test -f "$T/notpkg/precious"
+
 # an existing output is not touched by a failed run
 echo precious >"$T/keep.tar"
 run spaceport-extract -o "$T/keep.tar" "$T/bad/truncated.zip"
