@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -47,10 +46,14 @@ static const char usage_text[] =
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n";
 
+static void close_stdout(void);
+
 static void
 usage(int code)
 {
 	fputs(usage_text, code == 0 ? stdout : stderr);
+	if (code == 0)
+		close_stdout();
 	exit(code);
 }
 
@@ -59,63 +62,32 @@ struct opts {
 	const char	*space_key, *verify, *report, *output, *input;
 };
 
-/* ---- output file: temp name beside the target, renamed at the end ---- */
-
-static char *out_tmp;
-
-static void
-out_cleanup(void *arg)
-{
-	(void)arg;
-	if (out_tmp != NULL)
-		unlink(out_tmp);
-}
+/* ---- output: -o FILE through an outfile, or standard output ---- */
 
 static int
-open_output(const char *path)
+open_output(const char *path, struct outfile *of)
 {
-	struct strbuf sb = STRBUF_INIT;
-	mode_t um;
-	int fd;
-
 	if (path == NULL) {
 		if (isatty(STDOUT_FILENO))
 			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
 			    "zip to a terminal (use -o FILE or a redirection)");
 		return STDOUT_FILENO;
 	}
-	sb_addf(&sb, "%s.tmp-XXXXXX", path);
-	out_tmp = sb_detach(&sb);
-	fd = mkstemp(out_tmp);
-	if (fd == -1) {
-		int e = errno;
-
-		free(out_tmp);
-		out_tmp = NULL;
-		diag_die(SP_EXIT_FAIL, path, 0, "cannot create: %s", strerror(e));
-	}
-	diag_atexit(out_cleanup, NULL);
-	um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) == -1)
-		diag_die(SP_EXIT_FAIL, out_tmp, 0, "chmod: %s", strerror(errno));
-	return fd;
+	/* a regular file: temporary sibling renamed at the end; a FIFO or
+	 * /dev/null: written directly, never replaced */
+	outfile_open(of, path);
+	return of->fd;
 }
 
+/* Standard output flushed and closed, or a diagnostic and exit 1 (a full
+ * disk or a closed pipe must not look like success).  EBADF: standard
+ * output was closed and nothing was written to it. */
 static void
-commit_output(const char *path, int fd)
+close_stdout(void)
 {
-	if (path == NULL)
-		return;
-	if (fsync(fd) == -1 && errno != EINVAL)
-		diag_die(SP_EXIT_FAIL, path, 0, "fsync: %s", strerror(errno));
-	if (close(fd) == -1)
-		diag_die(SP_EXIT_FAIL, path, 0, "close: %s", strerror(errno));
-	if (rename(out_tmp, path) == -1)
-		diag_die(SP_EXIT_FAIL, path, 0, "rename: %s", strerror(errno));
-	diag_cancel(out_cleanup, NULL);
-	free(out_tmp);
-	out_tmp = NULL;
+	if (fclose(stdout) != 0 && errno != EBADF)
+		diag_die(SP_EXIT_FAIL, "<stdout>", 0, "write error: %s",
+		    strerror(errno));
 }
 
 /* ---- the pack ------------------------------------------------------ */
@@ -167,7 +139,7 @@ write_entities(struct state *s)
 	size_t n;
 
 	spool_finish(&s->ents);
-	pack_zip_begin(s->zip, PKG_ENTITIES, s->ents.size);
+	pack_zip_begin(s->zip, PKG_ENTITIES, s->ents.size, s->ents.crc);
 	if (s->census != NULL) {
 		struct tee t = { s->ents.fd, s->zip };
 		struct ent_reader *r;
@@ -247,7 +219,8 @@ write_head(struct state *s)
 	di.tasks_csv = manifest_member(s->mf, "AO_BAF3AA_AOINLINE_TASK.csv") != NULL;
 	di.attachments = has_member_prefix(s->mf, "attachments/");
 	pack_descriptor(&di, &sb);
-	pack_zip_begin(s->zip, PKG_DESCRIPTOR, sb.len);
+	pack_zip_begin(s->zip, PKG_DESCRIPTOR, sb.len,
+	    io_crc32(0, sb.buf, sb.len));
 	pack_zip_write(s->zip, sb.buf, sb.len);
 	pack_zip_end(s->zip);
 	sb_free(&sb);
@@ -367,7 +340,7 @@ copy_member(struct state *s, const struct pkg_member *m)
 	char buf[65536];
 	size_t n;
 
-	pack_zip_begin(s->zip, m->name, m->size);
+	pack_zip_begin(s->zip, m->name, m->size, m->crc);
 	while ((n = pkg_read(s->in, buf, sizeof(buf))) > 0)
 		pack_zip_write(s->zip, buf, n);
 	pack_zip_end(s->zip);
@@ -508,12 +481,11 @@ main(int argc, char **argv)
 	struct state s;
 	const struct pkg_member *m;
 	const char *why, *norm;
+	struct outfile of;
+	const char *self_path;
 	int c, fd, rc = SP_EXIT_OK;
 	uint64_t diffs = 0;
 
-	/* libarchive writes DOS times with localtime(): pin the zone. */
-	setenv("TZ", "UTC", 1);
-	tzset();
 	diag_setprog(PACK_PROG);
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, "qo:hV", lo, NULL)) != -1) {
@@ -527,6 +499,7 @@ main(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case 'h': usage(SP_EXIT_OK); break;
 		case 'V': printf("%s %s\n", PACK_PROG, SPACEPORT_VERSION);
+			close_stdout();
 			return SP_EXIT_OK;
 		default: usage(SP_EXIT_USAGE);
 		}
@@ -563,7 +536,8 @@ main(int argc, char **argv)
 	if (o.verify != NULL)
 		s.census = pack_census_new();
 
-	fd = open_output(o.output);
+	memset(&of, 0, sizeof(of));
+	fd = open_output(o.output, &of);
 	s.zip = pack_zip_open(fd, o.output != NULL ? o.output : "<stdout>");
 	while (pkg_next(s.in, &m)) {
 		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.st.rebuild &&
@@ -596,10 +570,13 @@ main(int argc, char **argv)
 		report_finding("relations-missing", pkg_label(s.in), 0, NULL,
 		    "8.3+ export without spaceport/relations.tsv: collections "
 		    "not rebuilt");
+	/* the self-check re-reads the zip: only a regular file can be */
+	self_path = o.output != NULL ? of.tmp : NULL;
 	if (o.verify != NULL)
-		diffs = pack_verify(o.verify, s.census, s.zip,
-		    o.output != NULL ? out_tmp : NULL, &s.st, o.quiet);
-	commit_output(o.output, fd);
+		diffs = pack_verify(o.verify, s.census, s.zip, self_path,
+		    &s.st, o.quiet);
+	if (o.output != NULL)
+		outfile_commit(&of);
 
 	make_pack_json(&s);
 	report_section("pack", pack_section, NULL);
@@ -624,5 +601,6 @@ main(int argc, char **argv)
 	report_free();
 	sb_free(&pack_json);
 	pack_verify_free();
+	close_stdout();
 	return rc;
 }

@@ -7,7 +7,7 @@
  *   entities.c     the entities.xml rewrite (prolog, collections, space key)
  *   spacekey.c     --space-key: validation and byte-level rewriting
  *   descriptor.c   exportDescriptor.properties as Cloud writes it
- *   zipout.c       the reproducible zip writer (libarchive)
+ *   zipout.c       the reproducible zip writer (own, on zlib)
  *   verify.c       --verify ORIGINAL.zip: the lossless proof
  *
  * Every exported symbol starts with "pack_" (unit tests link the objects
@@ -143,18 +143,31 @@ int		 pack_date_comment(const char *datetime, struct strbuf *out);
 /* ---- zipout.c ----------------------------------------------------- */
 
 /* Fixed member timestamp: 2000-01-01 00:00:00 UTC. */
-#define PACK_ZIP_MTIME	((time_t)946684800)
+#define PACK_ZIP_MTIME	((int64_t)946684800)
+/* pack_zip_begin's crc when the CRC-32 is not known before the data. */
+#define PACK_CRC_UNKNOWN	((int64_t)-1)
 
 struct pack_zentry {
 	char		*name;
 	uint64_t	 size;
 	uint32_t	 crc;
+	uint64_t	 csize;		/* bytes of data in the zip */
+	uint64_t	 offset;	/* of the local header */
+	uint16_t	 method;	/* 0 stored, 8 deflated */
+	uint16_t	 flags;		/* general purpose bits */
+	int		 zip64;		/* zip64 extra field in the local header */
 };
 struct pack_zip;
 
+/* Writes to fd (checked; the caller owns fd and commits it). */
 struct pack_zip	*pack_zip_open(int fd, const char *label);
-/* size must be exact (it is checked at pack_zip_end). */
-void		 pack_zip_begin(struct pack_zip *, const char *name, uint64_t size);
+/* size must be exact (checked at pack_zip_end).  crc: the member's CRC-32
+ * as the package manifest gives it (0..0xFFFFFFFF), checked against the
+ * data at pack_zip_end (mismatch: dies), or PACK_CRC_UNKNOWN.  A member
+ * can only be stored if its CRC-32 is known before its data (given, or the
+ * member fits the 16 KiB the store rule looks at). */
+void		 pack_zip_begin(struct pack_zip *, const char *name, uint64_t size,
+		    int64_t crc);
 void		 pack_zip_write(struct pack_zip *, const void *, size_t);
 void		 pack_zip_end(struct pack_zip *);
 void		 pack_zip_close(struct pack_zip *);	/* central directory */
@@ -162,8 +175,15 @@ void		 pack_zip_close(struct pack_zip *);	/* central directory */
 size_t		 pack_zip_entries(const struct pack_zip *, const struct pack_zentry **);
 uint64_t	 pack_zip_bytes(const struct pack_zip *);
 void		 pack_zip_free(struct pack_zip *);
-/* The one place that decides store vs deflate for a member. */
-int		 pack_zip_store(const char *name);
+/* The one place that decides store (1) vs deflate (0) for a member, from
+ * its name and its first bytes (head: the first min(size, 16 KiB) bytes;
+ * more are ignored): entities.xml and the descriptor are deflated;
+ * otherwise store when a level-1 trial deflate of head gives >= 97 % of
+ * its size. */
+int		 pack_zip_store(const char *name, const void *head, size_t n);
+/* Unit tests: lower the zip64 thresholds (0: the format's, 0xFFFFFFFF
+ * bytes and 0xFFFF entries) to force zip64 structures on small zips. */
+void		 pack_zip_test_limits(uint64_t size, uint64_t count);
 
 /* ---- verify.c ----------------------------------------------------- */
 

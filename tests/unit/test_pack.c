@@ -2,9 +2,14 @@
  * test_pack.c - unit tests for spaceport-pack's pieces (the files under pack/):
  * space-key validation and body rewriting, the descriptor, the first-gap
  * prolog rule, collection rebuilding from relations.tsv, and the zip
- * writer's reproducibility (same bytes whatever TZ; readable by zipin).
+ * writer: reproducibility (same bytes whatever TZ; readable by zipin),
+ * the store rule, mixed stored/deflated members, the manifest CRC check,
+ * and forced zip64 structures checked by Python's zipfile (plus
+ * fixtures/pack/zipwalk.py, record by record) and unzip -t.
  * Prints TAP.
  */
+#include <sys/wait.h>
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -314,14 +319,14 @@ write_zip(int fd)
 
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7 % 251);
-	pack_zip_begin(z, "exportDescriptor.properties", sizeof(a) - 1);
+	pack_zip_begin(z, "exportDescriptor.properties", sizeof(a) - 1, PACK_CRC_UNKNOWN);
 	pack_zip_write(z, a, sizeof(a) - 1);
 	pack_zip_end(z);
-	pack_zip_begin(z, "attachments/1/2/1", sizeof(big));
+	pack_zip_begin(z, "attachments/1/2/1", sizeof(big), PACK_CRC_UNKNOWN);
 	pack_zip_write(z, big, 5000);
 	pack_zip_write(z, big + 5000, sizeof(big) - 5000);
 	pack_zip_end(z);
-	pack_zip_begin(z, "empty", 0);
+	pack_zip_begin(z, "empty", 0, PACK_CRC_UNKNOWN);
 	pack_zip_end(z);
 	pack_zip_close(z);
 	pack_zip_free(z);
@@ -380,6 +385,215 @@ test_zip(void)
 	unlink(p2);
 }
 
+/* Pseudo-random bytes (incompressible), deterministic. */
+static void
+noise(unsigned char *b, size_t n, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/* One member: begin (CRC given or not), write in two pieces, end. */
+static void
+put(struct pack_zip *z, const char *name, const void *p, size_t n, int give_crc)
+{
+	pack_zip_begin(z, name, n, give_crc ? (int64_t)io_crc32(0, p, n) :
+	    PACK_CRC_UNKNOWN);
+	pack_zip_write(z, p, n / 3);
+	pack_zip_write(z, (const char *)p + n / 3, n - n / 3);
+	pack_zip_end(z);
+}
+
+/* The mixed archive of test_zip_mixed and test_zip64 into path. */
+static void
+write_mixed(const char *path)
+{
+	static unsigned char rnd[200000], txt[150000];
+	static const char d[] = "exportDescriptor.properties body\n";
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct pack_zip *z;
+	size_t i;
+
+	noise(rnd, sizeof(rnd), 42);
+	for (i = 0; i < sizeof(txt); i++)
+		txt[i] = "lorem ipsum dolor sit amet, "[i % 28];
+	z = pack_zip_open(fd, path);
+	put(z, "exportDescriptor.properties", d, sizeof(d) - 1, 1);
+	put(z, "entities.xml", txt, 1000, 1);		/* always deflated */
+	put(z, "attachments/1/media", rnd, sizeof(rnd), 1);	/* stored */
+	put(z, "attachments/1/text", txt, sizeof(txt), 1);	/* deflated */
+	put(z, "attachments/1/small-media-no-crc", rnd, 3000, 0); /* stored */
+	put(z, "attachments/1/big-media-no-crc", rnd, sizeof(rnd), 0); /* deflated */
+	put(z, "attachments/2/caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.png", rnd + 7,
+	    70000, 1);
+	put(z, "attachments/2/empty", rnd, 0, 1);
+	pack_zip_close(z);
+	pack_zip_free(z);
+	if (close(fd) != 0)
+		perror(path);
+}
+
+/* Runs cmd, returns its output (caller frees) and status in *rc. */
+static char *
+run(const char *cmd, int *rc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+	FILE *f = popen(cmd, "r");
+
+	if (f == NULL) {
+		*rc = -1;
+		return xstrdup("");
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&sb, buf, n);
+	*rc = pclose(f);
+	sb_addc(&sb, '\0');
+	return sb_detach(&sb);
+}
+
+static const char mixed_expect[] =
+"exportDescriptor.properties defl desc - - -\n"
+"entities.xml defl desc - - -\n"
+"attachments/1/media stor nodesc - - -\n"
+"attachments/1/text defl desc - - -\n"
+"attachments/1/small-media-no-crc stor nodesc - - -\n"
+"attachments/1/big-media-no-crc defl desc - - -\n"
+"attachments/2/caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.png stor nodesc - - utf8\n"
+"attachments/2/empty stor nodesc - - -\n"
+"eocd64 no\n"
+"entries 8\n";
+/* limits 100 bytes / 4 entries: the descriptor (first, 31 bytes) and the
+ * empty member need no local zip64 field; every offset but the first is
+ * >= 100, so every other central header has one. */
+static const char z64_expect[] =
+"exportDescriptor.properties defl desc - - -\n"
+"entities.xml defl desc local64 central64 -\n"
+"attachments/1/media stor nodesc local64 central64 -\n"
+"attachments/1/text defl desc local64 central64 -\n"
+"attachments/1/small-media-no-crc stor nodesc local64 central64 -\n"
+"attachments/1/big-media-no-crc defl desc local64 central64 -\n"
+"attachments/2/caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.png stor nodesc local64 central64 utf8\n"
+"attachments/2/empty stor nodesc - central64 -\n"
+"eocd64 yes\n"
+"entries 8\n";
+
+static void
+check_mixed(const char *what, const char *path, const char *want)
+{
+	char cmd[512], *o;
+	int rc;
+
+	if (access("fixtures/pack/zipwalk.py", R_OK) != 0 ||
+	    system("python3 -c '' 2>/dev/null") != 0) {
+		printf("ok %d # skip %s: python3 or fixtures/pack not here\n",
+		    ++ntest, what);
+	} else {
+		snprintf(cmd, sizeof(cmd), "python3 fixtures/pack/zipwalk.py "
+		    "'%s'", path);
+		o = run(cmd, &rc);
+		ok(rc == 0 && strcmp(o, want) == 0, "%s: Python zipfile "
+		    "testzip and zipwalk.py: methods, descriptors, zip64 as "
+		    "expected", what);
+		if (rc != 0 || strcmp(o, want) != 0)
+			fprintf(stderr, "# got:\n%s# want:\n%s", o, want);
+		free(o);
+	}
+	if (system("unzip -v >/dev/null 2>&1") != 0) {
+		printf("ok %d # skip unzip not installed\n", ++ntest);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "unzip -tq '%s' 2>&1", path);
+	o = run(cmd, &rc);
+	ok(rc == 0, "%s: unzip -t", what);
+	if (rc != 0)
+		fprintf(stderr, "# %s", o);
+	free(o);
+}
+
+static void
+test_zip_mixed(void)
+{
+	char p[] = "/tmp/test_pack_mixed.XXXXXX";
+	int fd = mkstemp(p);
+	unsigned char h[65536];
+
+	close(fd);
+	noise(h, sizeof(h), 7);
+	ok(pack_zip_store("attachments/x", h, sizeof(h)) == 1,
+	    "store rule: incompressible 64 KiB -> stored");
+	ok(pack_zip_store("entities.xml", h, sizeof(h)) == 0 &&
+	    pack_zip_store("exportDescriptor.properties", h, 10) == 0,
+	    "store rule: entities.xml and the descriptor always deflated");
+	memset(h, 'a', sizeof(h));
+	ok(pack_zip_store("attachments/x", h, sizeof(h)) == 0,
+	    "store rule: compressible -> deflated");
+	ok(pack_zip_store("attachments/x", h, 0) == 1,
+	    "store rule: empty -> stored");
+	write_mixed(p);
+	check_mixed("mixed", p, mixed_expect);
+	unlink(p);
+}
+
+static void
+test_zip64(void)
+{
+	char p[] = "/tmp/test_pack_z64.XXXXXX";
+	int fd = mkstemp(p);
+
+	close(fd);
+	/* every size and offset >= 100 and more than 4 entries: zip64 */
+	pack_zip_test_limits(100, 4);
+	write_mixed(p);
+	pack_zip_test_limits(0, 0);
+	check_mixed("forced zip64", p, z64_expect);
+	unlink(p);
+}
+
+/* A member whose data is not what the manifest says: exit 1, message. */
+static void
+test_zip_crc(void)
+{
+	char p[] = "/tmp/test_pack_crc.XXXXXX", ep[] = "/tmp/test_pack_err.XXXXXX";
+	int fd = mkstemp(p), efd = mkstemp(ep), st = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct pack_zip *z = pack_zip_open(fd, p);
+		unsigned char b[5000];
+
+		dup2(efd, 2);
+		noise(b, sizeof(b), 3);
+		pack_zip_begin(z, "attachments/bad", sizeof(b),
+		    (int64_t)(io_crc32(0, b, sizeof(b)) ^ 1));
+		pack_zip_write(z, b, sizeof(b));
+		pack_zip_end(z);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	{
+		size_t n;
+		char *e = slurp_fd(efd, &n);
+
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 1 && strstr(e,
+		    "attachments/bad: the data's CRC-32") != NULL,
+		    "data not matching the manifest CRC-32: dies (exit 1) "
+		    "naming the member");
+		free(e);
+	}
+	close(fd);
+	close(efd);
+	unlink(p);
+	unlink(ep);
+}
+
 int
 main(void)
 {
@@ -389,6 +603,9 @@ main(void)
 	test_first_gap();
 	test_collections();
 	test_zip();
+	test_zip_mixed();
+	test_zip64();
+	test_zip_crc();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
