@@ -26,8 +26,10 @@ db_cleanup(void *arg)
 {
 	struct db *d = arg;
 
+	/* close_v2: frees the connection even with statements still
+	 * prepared (a die() mid-query). */
 	if (d->h != NULL)
-		sqlite3_close(d->h);
+		sqlite3_close_v2(d->h);
 	d->h = NULL;
 	if (d->tmp != NULL)
 		unlink(d->tmp);

@@ -143,7 +143,7 @@ manifest_format(const struct manifest *m, struct strbuf *sb)
 	}
 }
 
-#define MANIFEST_MAX_FACTS 100000
+#define MANIFEST_MAX_FACTS 20000
 
 static int
 cmp_names(const void *a, const void *b)

@@ -112,8 +112,18 @@ props_parse(struct props *p, const char *buf, size_t len, const char *fname)
 		while (s < end && is_ws((unsigned char)*s))
 			s++;
 		if (s < end && (*s == '#' || *s == '!')) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			const char *e = nl != NULL ? nl : end;
+			/* A comment ends at LF or CR, like any line. */
+			const char *nl = s;
+			const char *e;
+
+			while (nl < end && *nl != '\n' && *nl != '\r')
+				nl++;
+			e = nl;
+			if (nl < end && *nl == '\r' && nl + 1 < end &&
+			    nl[1] == '\n')
+				nl++;
+			if (nl >= end)
+				nl = NULL;
 
 			if (p->comment == NULL && *s == '#') {
 				size_t n = (size_t)(e - s - 1);

@@ -25,6 +25,7 @@ sb_grow(struct strbuf *sb, size_t extra)
 		want = 64;
 	sb->buf = xrealloc(sb->buf, want);
 	sb->cap = want;
+	sb->buf[sb->len] = '\0';	/* the invariant holds from the first grow */
 }
 
 void

@@ -961,15 +961,19 @@ wiki_link(struct scan *s, size_t pos)
 		return pos + 1;
 	for (i = pos + 1; i < s->len; i++) {
 		c = s->body[i];
-		if (c == '\n' || c == '\r' || c == '[')
+		if (c == '[')
 			return i;
+		/* An unclosed '[' is text: go on right after it, so that a
+		 * macro later on the same line is still seen. */
+		if (c == '\n' || c == '\r')
+			return pos + 1;
 		if (c == ']')
 			break;
 		if (c == '|' && nb < 2)
 			bars[nb++] = i;
 	}
 	if (i >= s->len)
-		return i;
+		return pos + 1;
 	/* link part: whole content, or between 1st and 2nd '|' */
 	if (nb == 0) {
 		ls = pos + 1;

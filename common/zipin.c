@@ -354,7 +354,8 @@ zipin_open(const char *path, const struct zipin_limits *lim)
 		    "(%" PRIu64 " bytes from %" PRIu64 "), over the compression "
 		    "ratio limit of %" PRIu64 " (raise with --max-ratio)",
 		    total / z->fsize, total, z->fsize, z->lim.max_ratio);
-	qsort(z->ent, z->nent, sizeof(*z->ent), cmp_ent);
+	if (z->nent > 0)
+		qsort(z->ent, z->nent, sizeof(*z->ent), cmp_ent);
 	for (i = 1; i < z->nent; i++)
 		if (strcmp(z->ent[i - 1].name, z->ent[i].name) == 0)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "duplicate member "
@@ -439,6 +440,8 @@ zipin_entry(struct zipin *z, const char *name)
 	struct zipin_entry key;
 
 	key.name = (char *)name;
+	if (z->nent == 0)
+		return NULL;
 	return bsearch(&key, z->ent, z->nent, sizeof(*z->ent), cmp_ent);
 }
 

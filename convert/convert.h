@@ -119,6 +119,7 @@ void	 cu_facts(struct conv *, struct manifest *);
 void	 cu_close(struct conv *);
 /* Lower-case ASCII in place. */
 void	 cu_lower(char *);
+int	 cu_valid_account(const char *);
 /* 32 hex digits derived from a lower-cased username (keys for pre-5.2 users). */
 void	 cu_derive_key(const char *lname, char out[33]);
 

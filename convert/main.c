@@ -114,35 +114,6 @@ check_manifest(struct conv *c)
 		    "stage %s", stage);
 }
 
-/* Atlassian account ids: "557058:<uuid>" (digits, a colon, then hex and
- * dashes) or 24 hex digits. */
-static int
-valid_account(const char *s)
-{
-	const char *p = s;
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128)
-		return 0;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (*p == ':' && p > s) {
-		if (p[1] == '\0')
-			return 0;
-		for (p++; *p != '\0'; p++)
-			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-			    (*p >= 'A' && *p <= 'F') || *p == '-'))
-				return 0;
-		return 1;
-	}
-	if (n < 24)
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	return 1;
-}
-
 static void
 summary(struct conv *c)
 {
@@ -217,7 +188,7 @@ main(int argc, char *argv[])
 				c.policy = UNMAPPED_FAIL;
 			else if (strcmp(optarg, "former") == 0)
 				c.policy = UNMAPPED_FORMER;
-			else if (valid_account(optarg)) {
+			else if (cu_valid_account(optarg)) {
 				c.policy = UNMAPPED_ACCOUNT;
 				c.policy_account = optarg;
 			} else {

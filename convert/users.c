@@ -259,6 +259,10 @@ load_cloud(struct conv *c)
 		if (*id == '\0') {
 			report_finding("cloud-list-row", c->cloud_users,
 			    csv_line(cv), NULL, "row without a user id, ignored");
+		} else if (!cu_valid_account(id)) {
+			report_finding("cloud-list-row", c->cloud_users,
+			    csv_line(cv), id, "user id \"%s\" is not an "
+			    "atlassian account id, row ignored", id);
 		} else {
 			cu_lower(em);
 			bind_str(&c->db, ins, 1, id);
@@ -403,6 +407,10 @@ load_map(struct conv *c)
 			report_finding("map-row", c->map, csv_line(cv),
 			    *k != '\0' ? k : u, "row for %s gives no NewEmail, "
 			    "AccountId or Tombstone, ignored", *k != '\0' ? k : u);
+		else if (*a != '\0' && !cu_valid_account(a))
+			diag_die(SP_EXIT_FAIL, c->map, csv_line(cv), "AccountId "
+			    "\"%s\" is not an atlassian account id (557058:<uuid> "
+			    "or 24 hex digits)", a);
 		else {
 			if (*e != '\0' && *a == '\0' && !truthy(t) &&
 			    strchr(e, '@') == NULL)
@@ -953,4 +961,37 @@ cu_close(struct conv *c)
 	if (c->q_name != NULL)
 		db_finalize(c->q_name);
 	c->q_key = c->q_name = NULL;
+}
+
+/*
+ * Atlassian account ids: "557058:<uuid>" (digits, a colon, then hex and
+ * dashes) or 24 hex digits.  Every account id that reaches the output
+ * (Cloud list, --map, --unmapped) passes here: it is written into XML
+ * attributes and CDATA bodies, so nothing else may get through.
+ */
+int
+cu_valid_account(const char *s)
+{
+	const char *p = s;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == ':' && p > s) {
+		if (p[1] == '\0')
+			return 0;
+		for (p++; *p != '\0'; p++)
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+			    (*p >= 'A' && *p <= 'F') || *p == '-'))
+				return 0;
+		return 1;
+	}
+	if (n < 24)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
 }

@@ -409,4 +409,17 @@ else
 	is "$(accounting "$B/out")" "" "100,000 users: every reference accounted for"
 fi
 
+# Account ids are validated wherever they come from: one ending in ']'
+# could otherwise close a CDATA body ("x]" + "]>" = "]]>"; found by fuzzing).
+spaceport-extract -q -o "$T/v347.tar" "$FIX/real/xwiki-3.4.7-site/3.4.7.zip"
+printf 'UserName,AccountId\nadmin,x]\n' >"$T/badmap.csv"
+run spaceport-convert -q --map "$T/badmap.csv" --unmapped former -o "$T/vout.tar" "$T/v347.tar"
+is "$rc" 1 "--map: an AccountId that is not an account id is refused"
+like "$err" 'badmap.csv:2: AccountId "x\]" is not an atlassian account id' "with file, line and value"
+check "and nothing is written" test ! -e "$T/vout.tar"
+printf 'User id,email\nnot-an-id],admin@example.com\n' >"$T/badcloud.csv"
+run spaceport-convert --cloud-users "$T/badcloud.csv" --unmapped former -o "$T/vout2.tar" "$T/v347.tar"
+is "$rc" 0 "--cloud-users: a bad user id row is skipped"
+like "$err" 'badcloud.csv:2: user id "not-an-id\]" is not an atlassian account id, row ignored' "and reported"
+
 done_testing

@@ -271,6 +271,19 @@ identity_tests(void)
 }
 
 static void
+wiki_regressions(void)
+{
+	/* An unclosed '[' must not hide a later macro (found by fuzzing),
+	 * with or without a '~' elsewhere in the body. */
+	wk("see a[1] or [b {profile:user=bob}", 0,
+	    "see a[1] or [b {profile:user=712020:bbbb}",
+	    "wiki-username:bob@1;", "unclosed [ then a macro");
+	wk("see a[1] or [b {profile:user=bob} ~", 0,
+	    "see a[1] or [b {profile:user=712020:bbbb} ~",
+	    "wiki-username:bob@1;", "unclosed [ then a macro, ~ in body");
+}
+
+static void
 storage_tests(void)
 {
 	/* Inner CDATA whose text ends in ']': Confluence writes "]]]>" as
@@ -613,6 +626,7 @@ main(int argc, char *argv[])
 	    "kind names");
 	identity_tests();
 	storage_tests();
+	wiki_regressions();
 	macro_tests();
 	wiki_tests();
 	fuzz_tests();
