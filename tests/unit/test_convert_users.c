@@ -92,20 +92,20 @@ run(int policy, const char *account)
 	c.policy_account = account;
 	c.cloud_users = writef("cloud.csv",
 	    "\xef\xbb\xbf\"Org role\",\"email\",\"User id\",\"User status\"\r\n"
-	    ",plain@example.com,A1,Active\r\n"
-	    ",ldap@example.com,A2,Active\r\n"
-	    ",shared@example.com,A3,Active\r\n"
-	    ",new@example.com,A4,Inactive\r\n"
-	    ",plain2@example.com,A5,Active\r\n"
-	    ",legacy@example.com,A6,Active\r\n");
+	    ",plain@example.com,557058:a1,Active\r\n"
+	    ",ldap@example.com,557058:a2,Active\r\n"
+	    ",shared@example.com,557058:a3,Active\r\n"
+	    ",new@example.com,557058:a4,Inactive\r\n"
+	    ",plain2@example.com,557058:a5,Active\r\n"
+	    ",legacy@example.com,557058:a6,Active\r\n");
 	c.server_users = writef("server.csv",
 	    "LDAP,ldap@example.com\nLegacy,Legacy@Example.com\n");
 	c.map = writef("map.csv",
 	    "UserName,UserKey,Tombstone,NewEmail,atlassianAccountId\n"
-	    "BYNAME,,,,B2\n"
-	    "bykey,k06,,,B1\n"
-	    ",k12,,,B3\n"
-	    "tomb,,YES,,B9\n"
+	    "BYNAME,,,,557058:b2\n"
+	    "bykey,k06,,,557058:b1\n"
+	    ",k12,,,557058:b3\n"
+	    "tomb,,YES,,557058:b9\n"
 	    "newmail,,,NEW@example.com,\n"
 	    "badmail,,,missing@example.com,\n");
 	db_open(&c.db, NULL);
@@ -113,17 +113,17 @@ run(int policy, const char *account)
 	cu_load_sources(&c);
 	cu_resolve(&c);
 
-	is_str(res(&c, "", "legacy"), "A6/server-list", "legacy name via server list, other case");
-	is_str(res(&c, "k01", ""), "A1/email", "export e-mail, case-insensitive");
-	is_str(res(&c, "k02", ""), "A2/server-list", "no e-mail: server list by username");
-	is_str(res(&c, "k03", ""), "A3/duplicate-email", "duplicate e-mail: first user");
-	is_str(res(&c, "k04", ""), "A3/duplicate-email", "duplicate e-mail: second user, same account");
+	is_str(res(&c, "", "legacy"), "557058:a6/server-list", "legacy name via server list, other case");
+	is_str(res(&c, "k01", ""), "557058:a1/email", "export e-mail, case-insensitive");
+	is_str(res(&c, "k02", ""), "557058:a2/server-list", "no e-mail: server list by username");
+	is_str(res(&c, "k03", ""), "557058:a3/duplicate-email", "duplicate e-mail: first user");
+	is_str(res(&c, "k04", ""), "557058:a3/duplicate-email", "duplicate e-mail: second user, same account");
 	is_str(res(&c, "k05", ""), "/deleted", "name == key: deleted, former");
-	is_str(res(&c, "k06", ""), "B1/override-key", "override by key wins over the e-mail");
-	is_str(res(&c, "k07", ""), "B2/override-name", "override by username, other case");
+	is_str(res(&c, "k06", ""), "557058:b1/override-key", "override by key wins over the e-mail");
+	is_str(res(&c, "k07", ""), "557058:b2/override-name", "override by username, other case");
 	is_str(res(&c, "k08", ""), "/tombstone", "tombstone wins over account id and e-mail");
-	is_str(res(&c, "k09", ""), "A4/override-email", "override e-mail looked up in the cloud list");
-	is_str(res(&c, "k12", ""), "B3/override-key", "an override wins over deleted");
+	is_str(res(&c, "k09", ""), "557058:a4/override-email", "override e-mail looked up in the cloud list");
+	is_str(res(&c, "k12", ""), "557058:b3/override-key", "an override wins over deleted");
 	is_str(res(&c, "557058:abcdef01-2345-4678-9abc-def012345678", ""),
 	    "557058:abcdef01-2345-4678-9abc-def012345678/account-key",
 	    "a key that is an account id");
@@ -131,8 +131,8 @@ run(int policy, const char *account)
 		is_str(res(&c, "k10", ""), "/unmapped-former", "former: override e-mail not in cloud");
 		is_str(res(&c, "k11", ""), "/unmapped-former", "former: no e-mail anywhere");
 	} else if (policy == UNMAPPED_ACCOUNT) {
-		is_str(res(&c, "k10", ""), "Z9/unmapped-account", "account: override e-mail not in cloud");
-		is_str(res(&c, "k11", ""), "Z9/unmapped-account", "account: no e-mail anywhere");
+		is_str(res(&c, "k10", ""), "557058:99/unmapped-account", "account: override e-mail not in cloud");
+		is_str(res(&c, "k11", ""), "557058:99/unmapped-account", "account: no e-mail anywhere");
 	} else {
 		is_str(res(&c, "k10", ""), "/unmapped", "fail: override e-mail not in cloud");
 		is_str(res(&c, "k11", ""), "/unmapped", "fail: no e-mail anywhere");
@@ -153,7 +153,7 @@ main(void)
 	report_quiet(1);
 	run(UNMAPPED_FAIL, NULL);
 	run(UNMAPPED_FORMER, NULL);
-	run(UNMAPPED_ACCOUNT, "Z9");
+	run(UNMAPPED_ACCOUNT, "557058:99");
 
 	cu_derive_key("alice", k1);
 	cu_derive_key("alice", k2);
