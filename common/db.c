@@ -61,7 +61,7 @@ db_open(struct db *d, const char *path)
 		db_die(d, "open");
 	diag_atexit(db_cleanup, d);
 	/* Bounded memory: a modest page cache; temp tables spill to disk. */
-	db_exec(d, "PRAGMA cache_size=-8192; PRAGMA temp_store=FILE;");
+	db_exec(d, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE;");
 	if (d->tmp != NULL)
 		db_exec(d, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
 	else

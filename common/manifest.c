@@ -47,8 +47,11 @@ manifest_set(struct manifest *m, const char *key, const char *val)
 			m->val[i] = xstrdup(val);
 			return;
 		}
-	m->key = xreallocarray(m->key, m->nkv + 1, sizeof(*m->key));
-	m->val = xreallocarray(m->val, m->nkv + 1, sizeof(*m->val));
+	if (m->nkv == m->kvcap) {
+		m->kvcap = m->kvcap ? m->kvcap * 2 : 64;
+		m->key = xreallocarray(m->key, m->kvcap, sizeof(*m->key));
+		m->val = xreallocarray(m->val, m->kvcap, sizeof(*m->val));
+	}
 	m->key[m->nkv] = xstrdup(key);
 	m->val[m->nkv] = xstrdup(val);
 	m->nkv++;
@@ -96,7 +99,10 @@ void
 manifest_add_member(struct manifest *m, const char *name, uint64_t size,
     uint32_t crc)
 {
-	m->mem = xreallocarray(m->mem, m->nmem + 1, sizeof(*m->mem));
+	if (m->nmem == m->memcap) {
+		m->memcap = m->memcap ? m->memcap * 2 : 64;
+		m->mem = xreallocarray(m->mem, m->memcap, sizeof(*m->mem));
+	}
 	m->mem[m->nmem].name = xstrdup(name);
 	m->mem[m->nmem].size = size;
 	m->mem[m->nmem].crc = crc;

@@ -47,6 +47,7 @@ struct manifest {
 	size_t		  nkv;
 	struct pkg_member *mem;		/* members after the manifest, in order */
 	size_t		  nmem;
+	size_t		  kvcap, memcap;	/* allocated (grown geometrically) */
 };
 
 void		 manifest_init(struct manifest *);

@@ -214,6 +214,15 @@ props_parse(struct props *p, const char *buf, size_t len, const char *fname)
 		if (s < end && *s == '\n')
 			s++;
 		(void)startline;
+		/* props_set is linear; a real descriptor has a few dozen keys. */
+		if (p->n >= PROPS_MAX_KEYS) {
+			diag_warn(fname, line, "more than %d properties",
+			    PROPS_MAX_KEYS);
+			sb_free(&key);
+			sb_free(&val);
+			props_free(p);
+			return -1;
+		}
 		props_set(p, sb_str(&key), sb_str(&val));
 	}
 	sb_free(&key);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #define PROPS_MAX (1024 * 1024)
+#define PROPS_MAX_KEYS 10000
 
 struct props {
 	char	**key;

@@ -92,7 +92,9 @@ report_finding(const char *code, const char *file, long line,
 	if (!R.quiet && c->n <= 20)
 		diag_warn(file, line, "%s", sb_str(&sb));
 	if (R.nf < REPORT_KEEP) {
-		R.f = xreallocarray(R.f, R.nf + 1, sizeof(*R.f));
+		if ((R.nf & (R.nf - 1)) == 0)	/* 0, 1, 2, 4, ...: double */
+			R.f = xreallocarray(R.f, R.nf ? R.nf * 2 : 1,
+			    sizeof(*R.f));
 		R.f[R.nf].code = xstrdup(code);
 		R.f[R.nf].file = file != NULL ? xstrdup(file) : NULL;
 		R.f[R.nf].subject = subject != NULL ? xstrdup(subject) : NULL;

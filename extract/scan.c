@@ -176,6 +176,12 @@ class_count(struct extract *x, const char *cls)
 			x->cls[i].n++;
 			return;
 		}
+	/* The search is linear: a real export has a few dozen classes; a
+	 * crafted one with millions must not make the pass quadratic. */
+	if (x->ncls >= 1000 && strcmp(cls, "(other)") != 0) {
+		class_count(x, "(other)");
+		return;
+	}
 	x->cls = xreallocarray(x->cls, x->ncls + 1, sizeof(*x->cls));
 	x->cls[x->ncls].cls = xstrdup(cls);
 	x->cls[x->ncls].n = 1;
