@@ -150,10 +150,7 @@ db_commit(struct db *d)
 		db_die(d, "close");
 	d->h = NULL;
 	if (d->tmp != NULL) {
-		mode_t m = umask(0);
-
-		umask(m);
-		if (chmod(d->tmp, 0666 & ~m) == -1 ||
+		if (chmod(d->tmp, 0666 & ~io_umask()) == -1 ||
 		    rename(d->tmp, d->path) == -1)
 			diag_die(SP_EXIT_FAIL, d->path, 0, "cannot put in place: "
 			    "%s", strerror(errno));

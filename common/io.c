@@ -201,12 +201,8 @@ outfile_open(struct outfile *o, const char *path)
 void
 outfile_commit(struct outfile *o)
 {
-	mode_t m;
-
 	if (o->tmp != NULL) {
-		m = umask(0);
-		umask(m);
-		if (fchmod(o->fd, 0666 & ~m) == -1 || fsync(o->fd) == -1)
+		if (fchmod(o->fd, 0666 & ~io_umask()) == -1 || fsync(o->fd) == -1)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot finish: %s",
 			    strerror(errno));
 	}
@@ -224,4 +220,13 @@ outfile_commit(struct outfile *o)
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
+}
+
+mode_t
+io_umask(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
 }

@@ -55,6 +55,9 @@ void	 outfile_commit(struct outfile *);
 char	*io_path_clean(const char *path);
 char	*io_tmp_beside(const char *path);
 
+/* The process umask (reading it means setting it: set it back at once). */
+mode_t	 io_umask(void);
+
 /* Directory for temporary files: $TMPDIR or /tmp. */
 const char *io_tmpdir(void);
 

@@ -36,16 +36,6 @@ ref_kind_of_uref(int k)
 	return k >= 0 && k < UREF_NKINDS ? map[k] : REF_NKINDS;
 }
 
-int
-ref_kind_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < REF_NKINDS; i++)
-		if (strcmp(kind_names[i], s) == 0)
-			return i;
-	return -1;
-}
 
 static int
 streq(const char *a, const char *b)
@@ -137,6 +127,20 @@ static const struct {
 	{ "CustomContentEntityObject", "containerContent", "customContent" },
 	{ NULL, "originalVersion", "historicalVersions" },
 };
+
+int
+model_parent_collection(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || strcmp(name, "contentProperties") == 0 ||
+	    strcmp(name, "labellings") == 0)
+		return 0;
+	for (i = 0; i < sizeof(coll_rules) / sizeof(coll_rules[0]); i++)
+		if (strcmp(coll_rules[i].coll, name) == 0)
+			return 1;
+	return 0;
+}
 
 const char *
 model_collection_for(const struct xobj *o, const struct xmember *m)

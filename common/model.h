@@ -27,7 +27,6 @@ enum ref_kind {
 const char	*ref_kind_name(enum ref_kind);	/* "entity-key", ... */
 /* The reference kind of a body reference found by userref.h. */
 enum ref_kind	 ref_kind_of_uref(int uref_kind);
-int		 ref_kind_parse(const char *);	/* -1 if unknown */
 
 /* 1 if m is a reference to a ConfluenceUserImpl (by key). */
 int		 model_user_ref(const struct xmember *m);
@@ -38,6 +37,12 @@ int		 model_legacy_user_prop(const char *cls, const char *prop);
 /* ContentProperty named status-lastmodifier: returns its stringValue member or NULL. */
 const struct xmember *model_status_lastmodifier(const struct xobj *);
 
+/* 1 if a collection of this name is one the legacy writer emits on the
+ * parent side and the 8.3+ engine omits.  The 8.x engine still writes
+ * contentProperties (pages, 8.5.6 sample) and labellings (space categories
+ * on SpaceDescription, 8.x labels sample), so those two do not tell the
+ * writers apart. */
+int		 model_parent_collection(const char *name);
 /* Parent collection implied by child-side reference member m of object o
  * (docs/package-format.md §5), or NULL. */
 const char	*model_collection_for(const struct xobj *o, const struct xmember *m);

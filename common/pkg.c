@@ -466,14 +466,6 @@ out_cleanup(void *arg)
 	rm_rf(o->tmp);
 }
 
-static mode_t
-umask_get(void)
-{
-	mode_t m = umask(0);
-
-	umask(m);
-	return m;
-}
 
 static void
 out_ar_die(struct pkg_out *o)
@@ -703,7 +695,7 @@ commit_dir(struct pkg_out *o)
 	struct stat st;
 	char *old;
 
-	if (chmod(o->tmp, 0777 & ~umask_get()) == -1)
+	if (chmod(o->tmp, 0777 & ~io_umask()) == -1)
 		diag_die(SP_EXIT_FAIL, o->tmp, 0, "chmod: %s", strerror(errno));
 	if (lstat(o->path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))

@@ -55,23 +55,6 @@ props_set(struct props *p, const char *key, const char *val)
 	p->n++;
 }
 
-void
-props_del(struct props *p, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->key[i], key) == 0) {
-			free(p->key[i]);
-			free(p->val[i]);
-			memmove(&p->key[i], &p->key[i + 1],
-			    (p->n - i - 1) * sizeof(*p->key));
-			memmove(&p->val[i], &p->val[i + 1],
-			    (p->n - i - 1) * sizeof(*p->val));
-			p->n--;
-			return;
-		}
-}
 
 const char *
 props_get(const struct props *p, const char *key)

@@ -24,7 +24,6 @@ struct props {
 int		 props_parse(struct props *, const char *buf, size_t len, const char *fname);
 const char	*props_get(const struct props *, const char *key);
 void		 props_set(struct props *, const char *key, const char *val);
-void		 props_del(struct props *, const char *key);
 /* Writes "#comment\n" (if comment) then key=value lines in the order keys
  * were set/parsed, escaping as java.util.Properties.store does. */
 struct strbuf;

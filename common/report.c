@@ -111,16 +111,6 @@ report_count(void)
 	return R.total;
 }
 
-uint64_t
-report_count_code(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < R.ncc; i++)
-		if (strcmp(R.cc[i].code, code) == 0)
-			return R.cc[i].n;
-	return 0;
-}
 
 void
 report_section(const char *name, void (*fn)(struct strbuf *, void *), void *arg)

@@ -36,7 +36,6 @@ void	 report_finding(const char *code, const char *file, long line,
 	    __attribute__((format(printf, 5, 6)));
 void	 report_quiet(int);
 uint64_t report_count(void);
-uint64_t report_count_code(const char *code);
 
 /* Extra top-level JSON members: the callback appends JSON text for the
  * value (an object) to sb.  Called at report_write time in order added. */

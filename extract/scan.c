@@ -188,20 +188,6 @@ class_count(struct extract *x, const char *cls)
 	x->ncls++;
 }
 
-static int
-is_parent_collection(const char *name)
-{
-	static const char *const names[] = { "bodyContents",
-	    "historicalVersions", "attachments", "comments", "children",
-	    "labellings", "permissions", "contentPermissionSets" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 handle_object(struct scan *s, const struct xobj *o)
 {
@@ -231,7 +217,7 @@ handle_object(struct scan *s, const struct xobj *o)
 		    model_legacy_user_prop(o->cls, m->name))
 			note_ref(s, REF_ENTITY_NAME, NULL, m->value, m->name);
 		else if (m->kind == XM_COLL) {
-			if (m->name != NULL && is_parent_collection(m->name))
+			if (m->name != NULL && model_parent_collection(m->name))
 				x->legacy_collections = 1;
 			for (j = 0; j < m->nelem; j++)
 				if (model_user_elem(&m->elem[j]))

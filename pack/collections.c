@@ -273,16 +273,67 @@ pack_rel_load(struct pkg_in *in, struct pack_stats *st)
 	return r;
 }
 
-static int
-has_collection(const struct xobj *o, const char *name)
+static const struct xmember *
+find_collection(const struct xobj *o, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < o->nmem; i++)
 		if (o->mem[i].kind == XM_COLL && o->mem[i].name != NULL &&
 		    strcmp(o->mem[i].name, name) == 0)
+			return &o->mem[i];
+	return NULL;
+}
+
+static int
+has_element(const struct xmember *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nelem; i++)
+		if (m->elem[i].value != NULL && strcmp(m->elem[i].value, id) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * Offset of the "</collection>" that ends member m in o->raw, or SIZE_MAX
+ * (a self-closing empty collection has none: nothing can be inserted).
+ */
+static size_t
+collection_end(const struct xobj *o, const struct xmember *m)
+{
+	static const char tag[] = "</collection";
+	size_t end = m->raw_off + m->raw_len, i;
+
+	if (m->raw_len < sizeof(tag) || o->raw[end - 2] == '/')
+		return SIZE_MAX;
+	for (i = end - (sizeof(tag) - 1); i > m->raw_off; i--)
+		if (memcmp(o->raw + i, tag, sizeof(tag) - 1) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Hand the elements gathered for an existing collection to insert(). */
+static void
+flush_merge(const struct xobj *o, const struct xmember *have,
+    struct strbuf *merge, pack_insert_fn insert, void *ctx,
+    struct pack_stats *st)
+{
+	size_t at;
+
+	if (have == NULL || merge->len == 0)
+		return;
+	at = collection_end(o, have);
+	if (at == SIZE_MAX)
+		report_finding("collection-incomplete", PKG_ENTITIES, o->line,
+		    have->name, "%s %s: collection %s is empty and self-closing;"
+		    " its recorded elements were not added", o->cls, o->id,
+		    have->name);
+	else
+		insert(ctx, at, merge->buf, merge->len);
+	sb_reset(merge);
+	(void)st;
 }
 
 static void
@@ -300,9 +351,12 @@ add_escaped(struct strbuf *sb, const char *s)
 
 size_t
 pack_rel_append(struct pack_rel *r, const struct xobj *o, struct strbuf *out,
-    struct pack_stats *st)
+    struct pack_stats *st, pack_insert_fn insert, void *ctx)
 {
 	struct db *db = &r->db;
+	struct strbuf merge = STRBUF_INIT;	/* elements for an existing one */
+	struct strbuf *dst;
+	const struct xmember *have = NULL;	/* o's own collection, if any */
 	char *open = NULL;	/* collection currently open */
 	int skip = 0;
 	size_t added = 0;
@@ -323,9 +377,11 @@ pack_rel_append(struct pack_rel *r, const struct xobj *o, struct strbuf *out,
 		if (open == NULL || strcmp(open, coll) != 0) {
 			if (open != NULL && !skip)
 				sb_adds(out, "</collection>\n");
+			flush_merge(o, have, &merge, insert, ctx, st);
 			free(open);
 			open = xstrdup(coll);
-			skip = has_collection(o, coll);
+			have = find_collection(o, coll);
+			skip = have != NULL;
 			if (!skip) {
 				const char *jcls = strcmp(coll,
 				    "contentPermissions") == 0 ?
@@ -339,10 +395,13 @@ pack_rel_append(struct pack_rel *r, const struct xobj *o, struct strbuf *out,
 					st->coll_added[ci]++;
 			}
 		}
-		if (skip) {
+		/* The parent has this collection: add only what it lacks
+		 * (an 8.x SpaceDescription keeps labellings, for one). */
+		if (skip && has_element(have, cid)) {
 			st->rel_present++;
 			continue;
 		}
+		dst = skip ? &merge : out;
 		pkg = pack_class_package(cc);
 		if (pkg == NULL) {
 			st->rel_unknown++;
@@ -352,14 +411,16 @@ pack_rel_append(struct pack_rel *r, const struct xobj *o, struct strbuf *out,
 			    o->cls, o->id, coll);
 			continue;
 		}
-		sb_addf(out, "<element class=\"%s\" package=\"%s\"><id name=\"id\">",
+		sb_addf(dst, "<element class=\"%s\" package=\"%s\"><id name=\"id\">",
 		    cc, pkg);
-		add_escaped(out, cid);
-		sb_adds(out, "</id>\n</element>\n");
+		add_escaped(dst, cid);
+		sb_adds(dst, "</id>\n</element>\n");
 		st->rel_added++;
 	}
 	if (open != NULL && !skip)
 		sb_adds(out, "</collection>\n");
+	flush_merge(o, have, &merge, insert, ctx, st);
+	sb_free(&merge);
 	free(open);
 	sqlite3_reset(r->q);
 	sqlite3_clear_bindings(r->q);

@@ -205,6 +205,13 @@ space_key_edits(struct pack_ent *e, const struct xobj *o, struct edits *ed)
 	free(nlow);
 }
 
+/* pack_insert_fn: an insertion is an edit that replaces nothing. */
+static void
+insert_edit(void *ctx, size_t off, const char *s, size_t n)
+{
+	sb_add(edit_add(ctx, off, 0), s, n);
+}
+
 static void
 rewrite_object(struct pack_ent *e, const struct xobj *o, pack_write_fn wr,
     void *wrctx)
@@ -225,7 +232,7 @@ rewrite_object(struct pack_ent *e, const struct xobj *o, pack_write_fn wr,
 		space_key_edits(e, o, &ed);
 	if (e->rel != NULL) {
 		pack_learn_package(o->cls, o->pkg);
-		pack_rel_append(e->rel, o, &ins, e->st);
+		pack_rel_append(e->rel, o, &ins, e->st, insert_edit, &ed);
 	}
 	if (ed.n == 0 && ins.len == 0) {
 		wr(wrctx, o->raw, o->raw_len);

@@ -62,7 +62,7 @@ struct pack_stats {
 	int		 rebuild;		/* collections rebuilt (writer=new) */
 	uint64_t	 rel_rows;		/* rows in relations.tsv */
 	uint64_t	 rel_added;		/* elements appended */
-	uint64_t	 rel_present;		/* rows whose collection the parent had */
+	uint64_t	 rel_present;		/* rows already in the parent's collection */
 	uint64_t	 rel_unknown;		/* rows skipped: child class unknown */
 	uint64_t	 coll_added[PACK_NCOLL];	/* collections appended, per name */
 	uint64_t	 objects_with_added;	/* objects that got >= 1 collection */
@@ -88,10 +88,14 @@ struct pack_rel	*pack_rel_load(struct pkg_in *, struct pack_stats *);
 struct pack_rel	*pack_rel_load_buf(const char *buf, size_t len,
 		    const char *fname, struct pack_stats *);
 /* Appends to out, in the legacy writer's form, every collection recorded
- * for (o->cls, o->id) that o does not already have.  Returns the number
- * of collections appended. */
+ * for (o->cls, o->id) that o does not already have.  For a collection o
+ * does have, the recorded elements it lacks are handed to insert() as one
+ * text to put at offset off of o->raw (just before its </collection>).
+ * Returns the number of collections appended. */
+typedef void	(*pack_insert_fn)(void *ctx, size_t off, const char *s, size_t n);
 size_t		 pack_rel_append(struct pack_rel *, const struct xobj *o,
-		    struct strbuf *out, struct pack_stats *);
+		    struct strbuf *out, struct pack_stats *,
+		    pack_insert_fn insert, void *ctx);
 /* Package of a child class for <element package="...">, NULL if unknown. */
 const char	*pack_class_package(const char *cls);
 /* Remember the package of a class seen in the stream (fallback table). */

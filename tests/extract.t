@@ -38,6 +38,12 @@ for z in $zips; do
 	is "$?" 0 "$n: package entities.xml is well-formed"
 done
 
+# --- which writer produced it: decides whether pack rebuilds collections --
+for nw in xwiki-8.5.6-newwriter:new xwiki-8.x-labels:new xwiki-server-permissions:legacy \
+    xwiki-4.3.2-site:legacy xwiki-5.9-site:legacy pandoc-3x-space:legacy; do
+	is "$(mval "$T/pk-${nw%%:*}/spaceport/manifest.tsv" writer)" "${nw#*:}" "${nw%%:*}: writer ${nw#*:}"
+done
+
 # --- same package from a path, a pipe and a redirect, and -d equals tar ----
 for n in xwiki-5.9-site xwiki-8.5.6-newwriter xwiki-quirk-controlchars-asciichar28; do
 	z=$T/fx/$n.zip
