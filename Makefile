@@ -64,7 +64,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # Unit tests link the common library plus the program objects they test
 # (all objects of every program except its main.o).
 PROG_LIB_OBJ = $(filter-out %/main.o,$(extract_OBJ) $(convert_OBJ) $(pack_OBJ))
-$(BUILD)/unit/%: tests/unit/%.c $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC/LD   $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Iextract -Iconvert -Ipack $(LDFLAGS) -o $@ $< $(PROG_LIB_OBJ) $(BUILD)/libspaceport.a $(LDLIBS)

@@ -9,25 +9,10 @@
 
 #include "convert.h"
 #include "diag.h"
+#include "tap.h"
 #include "report.h"
 
-static int ntest, nfail;
 static char dir[] = "/tmp/test_convert_users.XXXXXX";
-
-static void
-is_str(const char *got, const char *want, const char *name)
-{
-	int cond = (got == NULL && want == NULL) ||
-	    (got != NULL && want != NULL && strcmp(got, want) == 0);
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-	if (!cond)
-		printf("#   got:      %s\n#   expected: %s\n",
-		    got ? got : "(null)", want ? want : "(null)");
-}
 
 static const char *
 writef(const char *name, const char *text)
@@ -159,15 +144,9 @@ main(void)
 	cu_derive_key("alice", k2);
 	cu_derive_key("alicf", k3);
 	is_str(k1, k2, "derived keys are deterministic");
-	ntest++;
-	printf("%sok %d - derived keys differ by name\n",
-	    strcmp(k1, k3) != 0 ? "" : "not ", ntest);
-	nfail += strcmp(k1, k3) == 0;
-	ntest++;
-	printf("%sok %d - derived keys are 32 hex digits\n",
-	    strlen(k1) == 32 && strspn(k1, "0123456789abcdef") == 32 ? "" :
-	    "not ", ntest);
-	nfail += !(strlen(k1) == 32 && strspn(k1, "0123456789abcdef") == 32);
+	ok(strcmp(k1, k3) != 0, "derived keys differ by name");
+	ok(strlen(k1) == 32 && strspn(k1, "0123456789abcdef") == 32,
+	    "derived keys are 32 hex digits");
 
 	report_free();
 	{
@@ -175,8 +154,7 @@ main(void)
 
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
-			nfail++;
+			tap_fail();
 	}
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -9,31 +9,13 @@
 
 #include "csv.h"
 #include "diag.h"
+#include "tap.h"
 #include "strbuf.h"
 #include "userref.h"
 
-static int ntest, nfail;
 static char dir[] = "/tmp/test_csv.XXXXXX";
 static char path[256], errpath[256];
 static int saved_stderr = -1;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
-
-static void
-is_str(const char *got, const char *want, const char *name)
-{
-	ok(got != NULL && strcmp(got, want) == 0, name);
-	if (got == NULL || strcmp(got, want) != 0)
-		printf("#   got:      %s\n#   expected: %s\n",
-		    got == NULL ? "(null)" : got, want);
-}
 
 static void
 write_file(const char *data, size_t n)
@@ -371,6 +353,5 @@ main(int argc, char *argv[])
 	unlink(path);
 	unlink(errpath);
 	rmdir(dir);
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -14,52 +14,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "tap.h"
 #include "entities.h"
 #include "strbuf.h"
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-/* A source handing out at most `step` bytes per call. */
-struct src {
-	const char	*p;
-	size_t		 n, off, step;
-};
-
-static ssize_t
-src_read(void *ctx, void *buf, size_t n)
-{
-	struct src *s = ctx;
-	size_t k = s->n - s->off;
-
-	if (k > n)
-		k = n;
-	if (k > s->step)
-		k = s->step;
-	if (k > 0)
-		memcpy(buf, s->p + s->off, k);
-	s->off += k;
-	return (ssize_t)k;
-}
 
 /* stderr capture, so error messages can be checked and fuzzing is quiet */
 static FILE *capf;
@@ -170,7 +128,7 @@ struct run {
 static void
 run_doc(const char *doc, size_t len, size_t step, size_t max, struct run *res)
 {
-	struct src s = { doc, len, 0, step };
+	struct tap_src s = { doc, len, 0, step };
 	struct ent_reader *r;
 	const struct xobj *o;
 	const char *gap;
@@ -180,7 +138,7 @@ run_doc(const char *doc, size_t len, size_t step, size_t max, struct run *res)
 	memset(res, 0, sizeof(*res));
 	res->lossless = res->sane = 1;
 	res->sig = 5381;
-	r = ent_open(src_read, &s, "t.xml", max);
+	r = ent_open(tap_src_read, &s, "t.xml", max);
 	for (;;) {
 		rc = ent_next(r, &o, &gap, &gaplen);
 		if (rc < 0)
@@ -291,7 +249,7 @@ static const char new_doc[] =
 static void
 test_legacy(void)
 {
-	struct src s = { legacy_doc, sizeof(legacy_doc) - 1, 0, 1 << 20 };
+	struct tap_src s = { legacy_doc, sizeof(legacy_doc) - 1, 0, 1 << 20 };
 	struct ent_reader *r;
 	const struct xobj *o;
 	const struct xmember *m;
@@ -299,7 +257,7 @@ test_legacy(void)
 	size_t gl;
 	int rc;
 
-	r = ent_open(src_read, &s, "legacy.xml", 0);
+	r = ent_open(tap_src_read, &s, "legacy.xml", 0);
 	rc = ent_next(r, &o, &gap, &gl);
 	ok(rc == 1, "legacy: first object");
 	if (rc != 1)
@@ -380,7 +338,7 @@ out:
 static void
 test_new(void)
 {
-	struct src s = { new_doc, sizeof(new_doc) - 1, 0, 1 };
+	struct tap_src s = { new_doc, sizeof(new_doc) - 1, 0, 1 };
 	struct ent_reader *r;
 	const struct xobj *o;
 	const struct xmember *m;
@@ -388,7 +346,7 @@ test_new(void)
 	size_t gl;
 	int rc;
 
-	r = ent_open(src_read, &s, "new.xml", 0);
+	r = ent_open(tap_src_read, &s, "new.xml", 0);
 	rc = ent_next(r, &o, &gap, &gl);
 	ok(rc == 1 && o->idname == NULL &&
 	    strcmp(o->id, "confluence_ContentEntityObject/98361/k") == 0 &&
@@ -599,7 +557,7 @@ test_roundtrip(void)
 {
 	static const char v[] = "x]]>y]] z]]]";
 	struct strbuf sb = STRBUF_INIT;
-	struct src s;
+	struct tap_src s;
 	struct ent_reader *r;
 	const struct xobj *o;
 	const char *gap;
@@ -613,8 +571,8 @@ test_roundtrip(void)
 	sb_adds(&sb, "</property><property name=\"t\">");
 	xml_add_text(&sb, v, strlen(v));
 	sb_adds(&sb, "</property></object></hibernate-generic>");
-	s = (struct src){ sb.buf, sb.len, 0, 3 };
-	r = ent_open(src_read, &s, "rt.xml", 0);
+	s = (struct tap_src){ sb.buf, sb.len, 0, 3 };
+	r = ent_open(tap_src_read, &s, "rt.xml", 0);
 	rc = ent_next(r, &o, &gap, &gl);
 	ok(rc == 1, "roundtrip: parses");
 	if (rc == 1) {
@@ -764,11 +722,9 @@ main(int argc, char **argv)
 				test_file(g.gl_pathv[i]);
 			globfree(&g);
 		} else {
-			ntest++;
-			printf("ok %d # skip no fixtures/real/*/entities.xml "
-			    "under the current directory\n", ntest);
+			tap_skip("no fixtures/real/*/entities.xml under the "
+			    "current directory");
 		}
 	}
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

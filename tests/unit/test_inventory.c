@@ -14,46 +14,18 @@
 #include <sqlite3.h>
 
 #include "diag.h"
+#include "tap.h"
 #include "entities.h"
 #include "inventory.h"
 #include "model.h"
 #include "strbuf.h"
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
-
-struct src {
-	const char	*s;
-	size_t		 len, off;
-};
-
-static ssize_t
-src_read(void *ctx, void *buf, size_t n)
-{
-	struct src *sr = ctx;
-
-	if (n > 7)		/* small reads: exercise the reader's refill */
-		n = 7;
-	if (n > sr->len - sr->off)
-		n = sr->len - sr->off;
-	memcpy(buf, sr->s + sr->off, n);
-	sr->off += n;
-	return (ssize_t)n;
-}
 
 static void
 feed(struct inventory *inv, const char *xml)
 {
-	struct src sr = { xml, strlen(xml), 0 };
-	struct ent_reader *r = ent_open(src_read, &sr, "entities.xml", 1 << 20);
+	struct tap_src sr = { xml, strlen(xml), 0, 7 };
+	struct ent_reader *r = ent_open(tap_src_read, &sr, "entities.xml", 1 << 20);
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
@@ -315,8 +287,8 @@ main(void)
 
 	ok(access(db.buf, F_OK) == 0, "database renamed into place");
 	if (sqlite3_open_v2(db.buf, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		printf("not ok - cannot open %s\n1..%d\n", db.buf, ntest + 1);
-		return 1;
+		ok(0, "cannot open %s", db.buf);
+		return tap_done();
 	}
 	is_q(h, "SELECT id, key, name, type, status, homepage_id FROM spaces",
 	    "10|DOC|Docs & more|global|CURRENT|100;", "spaces row");
@@ -400,6 +372,5 @@ main(void)
 	sqlite3_close(h);
 	unlink(db.buf);
 	sb_free(&db);
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

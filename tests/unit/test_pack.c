@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "tap.h"
 #include "entities.h"
 #include "io.h"
 #include "props.h"
@@ -26,38 +27,6 @@
 #include "zipin.h"
 #include "pack.h"
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void
-is_str(const char *got, const char *want, const char *name)
-{
-	int good = got != NULL && want != NULL && strcmp(got, want) == 0;
-
-	ok(good, "%s", name);
-	if (!good)
-		printf("#   got:  [%s]\n#   want: [%s]\n", got ? got : "(null)",
-		    want ? want : "(null)");
-}
 
 static void
 test_space_key(void)
@@ -184,26 +153,6 @@ test_first_gap(void)
 	sb_free(&sb);
 }
 
-struct src {
-	const char	*p;
-	size_t		 n, off;
-};
-
-static ssize_t
-src_read(void *ctx, void *buf, size_t n)
-{
-	struct src *s = ctx;
-	size_t k = s->n - s->off;
-
-	if (k > n)
-		k = n;
-	if (k > 7)
-		k = 7;	/* small reads: exercise the reader's buffering */
-	memcpy(buf, s->p + s->off, k);
-	s->off += k;
-	return (ssize_t)k;
-}
-
 static void
 sb_wr(void *ctx, const void *buf, size_t n)
 {
@@ -283,7 +232,7 @@ test_collections(void)
 	    "</hibernate-generic>\n";
 	struct pack_stats st;
 	struct pack_ent e;
-	struct src s = { xml, strlen(xml), 0 };
+	struct tap_src s = { xml, strlen(xml), 0, 7 };
 	struct strbuf out = STRBUF_INIT;
 
 	memset(&st, 0, sizeof(st));
@@ -293,7 +242,7 @@ test_collections(void)
 	ok(st.rel_rows == 6, "six relations loaded");
 	e.old_key = "HT";
 	e.new_key = "NK";
-	pack_entities(&e, src_read, &s, "entities.xml", sb_wr, &out);
+	pack_entities(&e, tap_src_read, &s, "entities.xml", sb_wr, &out);
 	is_str(sb_str(&out), want,
 	    "collections appended before </object>, existing kept, keys renamed");
 	ok(st.rel_added == 4 && st.rel_present == 1 && st.rel_unknown == 1,
@@ -491,8 +440,7 @@ check_mixed(const char *what, const char *path, const char *want)
 
 	if (access("fixtures/pack/zipwalk.py", R_OK) != 0 ||
 	    system("python3 -c '' 2>/dev/null") != 0) {
-		printf("ok %d # skip %s: python3 or fixtures/pack not here\n",
-		    ++ntest, what);
+		tap_skip("%s: python3 or fixtures/pack not here", what);
 	} else {
 		snprintf(cmd, sizeof(cmd), "python3 fixtures/pack/zipwalk.py "
 		    "'%s'", path);
@@ -505,7 +453,7 @@ check_mixed(const char *what, const char *path, const char *want)
 		free(o);
 	}
 	if (system("unzip -v >/dev/null 2>&1") != 0) {
-		printf("ok %d # skip unzip not installed\n", ++ntest);
+		tap_skip("unzip not installed");
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "unzip -tq '%s' 2>&1", path);
@@ -606,6 +554,5 @@ main(void)
 	test_zip_mixed();
 	test_zip64();
 	test_zip_crc();
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -6,27 +6,10 @@
 #include <string.h>
 
 #include "diag.h"
+#include "tap.h"
 #include "strbuf.h"
 #include "userref.h"
 
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
-
-static void
-is_str(const char *got, const char *want, const char *name)
-{
-	ok(strcmp(got, want) == 0, name);
-	if (strcmp(got, want) != 0)
-		printf("#   got:      %s\n#   expected: %s\n", got, want);
-}
 
 /*
  * Callback context: logs "kind:value@line;" and rewrites values found in
@@ -631,6 +614,5 @@ main(int argc, char *argv[])
 	wiki_tests();
 	fuzz_tests();
 	speed_test();
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }
