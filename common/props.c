@@ -15,26 +15,12 @@
 #include "diag.h"
 #include "props.h"
 #include "strbuf.h"
+#include "xmltext.h"
 
 static int
 is_ws(int c)
 {
 	return c == ' ' || c == '\t' || c == '\f';
-}
-
-static void
-add_utf8(struct strbuf *sb, unsigned long cp)
-{
-	if (cp < 0x80)
-		sb_addc(sb, (int)cp);
-	else if (cp < 0x800) {
-		sb_addc(sb, (int)(0xc0 | (cp >> 6)));
-		sb_addc(sb, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		sb_addc(sb, (int)(0xe0 | (cp >> 12)));
-		sb_addc(sb, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		sb_addc(sb, (int)(0x80 | (cp & 0x3f)));
-	}
 }
 
 void
@@ -168,7 +154,7 @@ props_parse(struct props *p, const char *buf, size_t len, const char *fname)
 							goto bad;
 						cp = cp * 16 + (unsigned long)d;
 					}
-					add_utf8(cur, cp);
+					xt_utf8_add(cur, cp);
 					continue;
 				}
 				default:

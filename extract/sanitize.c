@@ -9,6 +9,7 @@
 #include "report.h"
 #include "sanitize.h"
 #include "strbuf.h"
+#include "xmltext.h"
 
 static const char REPL[3] = { (char)0xef, (char)0xbf, (char)0xbd };
 
@@ -18,42 +19,6 @@ sanitize_init(struct sanitizer *s, const char *fname)
 	memset(s, 0, sizeof(*s));
 	s->fname = fname;
 	s->line = 1;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid, -1 if
- * it may be valid but is cut off by the end of the buffer. */
-static int
-utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0];
-	int len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		len = 2;
-	else if (c < 0xf0) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (c < 0xf5) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((size_t)i >= avail)
-			return -1;
-		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
-			return 0;
-	}
-	return len;
 }
 
 static void
@@ -86,7 +51,7 @@ filter(struct sanitizer *s, const unsigned char *in, size_t n, int final,
 			run = ++i;
 			continue;
 		}
-		len = utf8_len(in + i, n - i);
+		len = xt_utf8_seq(in + i, n - i);	/* c >= 0x80 here */
 		if (len == -1 && !final) {
 			/* Keep the start of a sequence for the next chunk. */
 			sb_add(out, in + run, i - run);
