@@ -82,17 +82,25 @@ splice_add(struct splices *sp, size_t off, size_t len, const void *p,
 	splice_end(sp, off, len);
 }
 
+/* Order of edits: by offset, insertions before a replacement at the
+ * same offset, then in order of proposal. */
+static int
+span_order(size_t xoff, size_t xlen, size_t xseq, size_t yoff, size_t ylen,
+    size_t yseq)
+{
+	if (xoff != yoff)
+		return xoff < yoff ? -1 : 1;
+	if ((xlen == 0) != (ylen == 0))
+		return xlen == 0 ? -1 : 1;
+	return (xseq > yseq) - (xseq < yseq);
+}
+
 static int
 cmp_splice(const void *a, const void *b)
 {
 	const struct splice *x = a, *y = b;
 
-	if (x->off != y->off)
-		return x->off < y->off ? -1 : 1;
-	/* insertions before a replacement at the same offset */
-	if ((x->len == 0) != (y->len == 0))
-		return x->len == 0 ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	return span_order(x->off, x->len, x->seq, y->off, y->len, y->seq);
 }
 
 int
@@ -829,11 +837,7 @@ cmp_bedit(const void *x, const void *y)
 {
 	const struct bedit *p = x, *q = y;
 
-	if (p->off != q->off)
-		return p->off < q->off ? -1 : 1;
-	if ((p->len == 0) != (q->len == 0))
-		return p->len == 0 ? -1 : 1;
-	return (p->seq > q->seq) - (p->seq < q->seq);
+	return span_order(p->off, p->len, p->seq, q->off, q->len, q->seq);
 }
 
 /* The raw splice of edit ed: appended to sp. */
