@@ -173,6 +173,7 @@ struct body {
 	struct strbuf	 frnames;	/* decoded ac:name of open frames */
 	struct strbuf	 dec;		/* body_decode */
 	/* dispatch */
+	unsigned	 want;		/* token kinds some active rule wants */
 	const struct body_rules *rules;
 	unsigned char	*active;
 	size_t		 nrules, capactive;
@@ -267,6 +268,25 @@ body_format_of(const struct body *b)
 
 static size_t raw_start(const struct body *, size_t, int *);
 
+/*
+ * memmem(3) by memchr(3) on the needle's first byte: every needle looked
+ * for here starts with a byte that is rare where it is looked for (']',
+ * '<' in escaped text, '-', '?'), and memchr is vectorised.
+ */
+static const char *
+find(const char *h, size_t hn, const char *n, size_t nn)
+{
+	const char *p = h, *e = h + hn;
+
+	while ((size_t)(e - p) >= nn &&
+	    (p = memchr(p, n[0], (size_t)(e - p) - nn + 1)) != NULL) {
+		if (memcmp(p, n, nn) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 /* ---- the map ------------------------------------------------------------ */
 
 static void
@@ -305,7 +325,7 @@ map_cdata(struct body *b, size_t off, size_t len)
 
 	p = r + off;
 	while (p < e) {
-		h = memmem(p, (size_t)(e - p), "]] ", 3);
+		h = find(p, (size_t)(e - p), "]] ", 3);
 		if (h == NULL)
 			h = e;
 		if (h > p) {
@@ -361,7 +381,7 @@ map_mixed(struct body *b)
 	const char *r = b->raw, *p = r, *e = r + b->rlen, *h, *c;
 
 	while (p < e) {
-		h = memmem(p, (size_t)(e - p), "<![CDATA[", 9);
+		h = find(p, (size_t)(e - p), "<![CDATA[", 9);
 		if (h == NULL)
 			h = e;
 		if (h > p)
@@ -369,7 +389,7 @@ map_mixed(struct body *b)
 		if (h == e)
 			break;
 		unit_add(b, (size_t)(h - r), 9, 0, OC_CDATA, 0);
-		c = memmem(h + 9, (size_t)(e - h - 9), "]]>", 3);
+		c = find(h + 9, (size_t)(e - h - 9), "]]>", 3);
 		if (c == NULL)
 			c = e;	/* unterminated: the reader refuses it */
 		map_cdata(b, (size_t)(h + 9 - r), (size_t)(c - h - 9));
@@ -378,6 +398,13 @@ map_mixed(struct body *b)
 		unit_add(b, (size_t)(c - r), 3, 0, OC_TEXT, 0);
 		p = c + 3;
 	}
+}
+
+/* 1 if s holds "]] ". */
+static int
+has_cdata_escape(const char *s, size_t n)
+{
+	return find(s, n, "]] ", 3) != NULL;
 }
 
 static void
@@ -393,8 +420,8 @@ build_map(struct body *b)
 	oc = b->outer == BODY_OUTER_CDATA ? OC_CDATA :
 	    b->outer == BODY_OUTER_TEXT ? OC_TEXT : OC_PLAIN;
 	if (b->outer == BODY_OUTER_PLAIN ||
-	    (b->outer == BODY_OUTER_CDATA &&
-	    memmem(b->raw, b->rlen, "]] ", 3) == NULL) ||
+	    (b->outer == BODY_OUTER_CDATA && !has_cdata_escape(b->raw,
+	    b->rlen)) ||
 	    (b->outer == BODY_OUTER_TEXT && memchr(b->raw, '&', b->rlen) == NULL)) {
 		/* no decoding: logical == raw */
 		b->L = b->raw;
@@ -421,7 +448,7 @@ build_map(struct body *b)
 		sb_grow(&b->lbuf, 0);
 	b->L = b->lbuf.buf;
 	b->n = b->lbuf.len;
-	b->quot_style = memmem(b->raw, b->rlen, "&quot;", 6) != NULL;
+	b->quot_style = find(b->raw, b->rlen, "&quot;", 6) != NULL;
 }
 
 const char *
@@ -1149,18 +1176,12 @@ name_start(int c)
 	    c == ':' || c >= 0x80;
 }
 
-static int
-name_char(int c)
-{
-	return !is_ws(c) && c != '/' && c != '>' && c != '<' && c != '=' &&
-	    c != '"' && c != '\'' && c != '&';
-}
-
-static const char *
-find2(const char *h, size_t hn, const char *n, size_t nn)
-{
-	return memmem(h, hn, n, nn);
-}
+/* Bytes that end a name: white space / > < = " ' & (a table: hot). */
+static const unsigned char name_stop[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1, ['/'] = 1, ['>'] = 1,
+	['<'] = 1, ['='] = 1, ['"'] = 1, ['\''] = 1, ['&'] = 1,
+};
+#define name_char(c)	(!name_stop[(unsigned char)(c)])
 
 /*
  * Attributes of a start tag whose name ends at pos, into b->attr.  Returns
@@ -1339,7 +1360,7 @@ tok_storage(struct body *b)
 		lt = memchr(L + pos, '<', n - pos);
 		p = lt != NULL ? (size_t)(lt - L) : n;
 		memset(&t, 0, sizeof(t));
-		if (p > pos) {
+		if (p > pos && (b->want & (1u << BT_TEXT))) {
 			t.kind = BT_TEXT;
 			t.off = t.text_off = pos;
 			t.len = t.text_len = p - pos;
@@ -1353,7 +1374,7 @@ tok_storage(struct body *b)
 		t.flags = 0;
 		t.text_enc = BE_TEXT;
 		if (n - p >= 4 && memcmp(L + p, "<!--", 4) == 0) {
-			h = find2(L + p + 4, n - p - 4, "-->", 3);
+			h = find(L + p + 4, n - p - 4, "-->", 3);
 			ne = h != NULL ? (size_t)(h - L) : n;
 			t.kind = BT_COMMENT;
 			t.text_off = p + 4;
@@ -1364,7 +1385,7 @@ tok_storage(struct body *b)
 			continue;
 		}
 		if (n - p >= 9 && memcmp(L + p, "<![CDATA[", 9) == 0) {
-			h = find2(L + p + 9, n - p - 9, "]]>", 3);
+			h = find(L + p + 9, n - p - 9, "]]>", 3);
 			ne = h != NULL ? (size_t)(h - L) : n;
 			t.kind = BT_CDATA;
 			t.text_off = p + 9;
@@ -1380,7 +1401,7 @@ tok_storage(struct body *b)
 			continue;
 		}
 		if (n - p >= 2 && (L[p + 1] == '?' || L[p + 1] == '!')) {
-			h = L[p + 1] == '?' ? find2(L + p + 2, n - p - 2, "?>",
+			h = L[p + 1] == '?' ? find(L + p + 2, n - p - 2, "?>",
 			    2) : memchr(L + p + 2, '>', n - p - 2);
 			pos = h == NULL ? n : (size_t)(h - L) +
 			    (L[p + 1] == '?' ? 2 : 1);
@@ -1445,22 +1466,86 @@ tok_storage(struct body *b)
 
 /* ---- running rules ------------------------------------------------------ */
 
-static int
-triggered(const struct body *b, const char *const *tr)
+/*
+ * Which rules a body triggers.  Every trigger is anchored on its first
+ * ':' (the rarest byte most triggers have; else on its first byte), and
+ * triggers sharing an anchor byte are looked for in one memchr(3) pass
+ * that stops as soon as every rule waiting on that byte is triggered:
+ * for convert's user rule this is one pass over the ':' of the body, as
+ * the hand-written prefilter it replaces was.
+ */
+#define MAX_TRIG	64
+
+static size_t
+triggers_find(struct body *b, const struct body_rules *rules, size_t nrules)
 {
-	if (tr == NULL)
-		return 1;
-	for (; *tr != NULL; tr++)
-		if (memmem(b->raw, b->rlen, *tr, strlen(*tr)) != NULL)
-			return 1;
-	return 0;
+	struct { const char *s; size_t len, anchor, rule; int done; } t[MAX_TRIG];
+	const char *const *tr;
+	const char *p, *e = b->raw + b->rlen, *colon;
+	size_t nt = 0, i, j, nact = 0, waiting;
+	int c;
+
+	for (i = 0; i < nrules; i++) {
+		const struct body_rule *r = rules[i].rule;
+
+		b->active[i] = 0;
+		if (!(r->formats & (1u << b->fmt)))
+			continue;
+		tr = b->fmt == BODY_STORAGE ? r->storage_triggers :
+		    r->wiki_triggers;
+		if (tr == NULL) {
+			b->active[i] = 1;
+			continue;
+		}
+		for (; *tr != NULL; tr++) {
+			if (nt == MAX_TRIG || **tr == '\0') {
+				b->active[i] = 1;	/* too many: run it */
+				break;
+			}
+			t[nt].s = *tr;
+			t[nt].len = strlen(*tr);
+			colon = strchr(*tr, ':');
+			t[nt].anchor = colon != NULL ? (size_t)(colon - *tr) : 0;
+			t[nt].rule = i;
+			t[nt].done = 0;
+			nt++;
+		}
+	}
+	for (i = 0; i < nt; i++) {
+		if (t[i].done || b->active[t[i].rule])
+			continue;
+		c = (unsigned char)t[i].s[t[i].anchor];
+		for (p = b->raw; p < e && (p = memchr(p, c, (size_t)(e - p))) !=
+		    NULL; p++) {
+			waiting = 0;
+			for (j = i; j < nt; j++) {
+				if (b->active[t[j].rule] ||
+				    (unsigned char)t[j].s[t[j].anchor] != c)
+					continue;
+				if ((size_t)(p - b->raw) >= t[j].anchor &&
+				    (size_t)(e - p) >= t[j].len - t[j].anchor &&
+				    memcmp(p - t[j].anchor, t[j].s, t[j].len) == 0)
+					b->active[t[j].rule] = 1;
+				else
+					waiting++;
+			}
+			if (waiting == 0)
+				break;
+		}
+		/* the other triggers on c were looked for too */
+		for (j = i + 1; j < nt; j++)
+			if ((unsigned char)t[j].s[t[j].anchor] == c)
+				t[j].done = 1;
+	}
+	for (i = 0; i < nrules; i++)
+		nact += b->active[i];
+	return nact;
 }
 
 size_t
 body_run(struct body *b, const struct body_rules *rules, size_t nrules)
 {
-	const struct body_rule *r;
-	size_t i, nact = 0;
+	size_t i, nact;
 
 	if (b->fmt != BODY_STORAGE && b->fmt != BODY_WIKI)
 		return 0;
@@ -1468,18 +1553,16 @@ body_run(struct body *b, const struct body_rules *rules, size_t nrules)
 		b->capactive = nrules;
 		b->active = xreallocarray(b->active, nrules, 1);
 	}
-	for (i = 0; i < nrules; i++) {
-		r = rules[i].rule;
-		b->active[i] = (r->formats & (1u << b->fmt)) != 0 &&
-		    triggered(b, b->fmt == BODY_STORAGE ? r->storage_triggers :
-		    r->wiki_triggers);
-		nact += b->active[i];
-	}
-	if (nact == 0)
+	if ((nact = triggers_find(b, rules, nrules)) == 0)
 		return 0;	/* the fast path: nothing to look at */
 	build_map(b);
 	b->rules = rules;
 	b->nrules = nrules;
+	b->want = 0;
+	for (i = 0; i < nrules; i++)
+		if (b->active[i])
+			b->want |= rules[i].rule->want != 0 ?
+			    rules[i].rule->want : ~0u;
 	b->depth = 0;
 	sb_reset(&b->frnames);
 	for (i = 0; i < nrules; i++)
