@@ -23,6 +23,7 @@ enum {
  * libarchive treats member names as the UTF-8 they are, whatever locale
  * the user runs in; output never depends on the locale. */
 void		 diag_setprog(const char *argv0);
+/* The name set by diag_setprog (static storage; "spaceport" before). */
 const char	*diag_prog(void);
 
 /*
@@ -33,6 +34,7 @@ const char	*diag_prog(void);
  */
 void	 diag_warn(const char *file, long line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* diag_warn with a va_list. */
 void	 diag_vwarn(const char *file, long line, const char *fmt, va_list ap);
 /* Prints like diag_warn, runs the cleanup hooks, exits with code. */
 void	 diag_die(int code, const char *file, long line, const char *fmt, ...)
@@ -94,11 +96,18 @@ char	*diag_vis(char *dst, size_t size, const char *src);
  * diagnostics, the JSON report). */
 size_t	 diag_utf8_len(const char *s, size_t n, unsigned long *cp);
 
+/*
+ * malloc(3) and friends that never return NULL: on exhaustion (or an
+ * n * size overflow in xreallocarray) they die with "out of memory",
+ * running the cleanup hooks.  A size of 0 allocates 1 byte.  The caller
+ * owns and frees the result.  xstrndup copies at most n bytes and always
+ * NUL-terminates.
+ */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
-void	*xreallocarray(void *, size_t, size_t);
+void	*xreallocarray(void *, size_t n, size_t size);
 char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
+char	*xstrndup(const char *, size_t n);
 
 #endif
