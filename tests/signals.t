@@ -62,7 +62,7 @@ fifo_run() {
 	pid=$!
 	wait_temps "$dir" "$ntmp" || diag "$name: no temporary appeared"
 	kill -"$sig" "$pid"
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	rc=$?
 	exec 5>&-
 	kill "$feeder" 2>/dev/null
@@ -102,7 +102,7 @@ for sig in TERM INT HUP; do
 	wait_temps "$d" 2 || diag "no temporary appeared"
 	sleep 0.2	# let it fill the pipe
 	kill -"$sig" "$pid"
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	rc=$?
 	exec 6>&-
 	verdict "extract to stdout --inventory --report" "$sig" "$rc" "$d"
@@ -118,7 +118,7 @@ for sig in TERM INT HUP; do
 		kill -STOP "$pid"
 		kill -"$sig" "$pid"
 		kill -CONT "$pid"
-		wait "$pid"
+		wait "$pid" 2>/dev/null
 		rc=$?
 		verdict "extract -$form --inventory --report" "$sig" "$rc" "$d"
 	done
