@@ -337,6 +337,26 @@ on_fatal_signal(int sig)
 	errno = saved;		/* not reached */
 }
 
+static sigset_t held_mask;
+static int held;
+
+void
+diag_hold_signals(void)
+{
+	sigset_t old;
+
+	block_fatal(&old);
+	if (held++ == 0)
+		held_mask = old;
+}
+
+void
+diag_release_signals(void)
+{
+	if (held > 0 && --held == 0)
+		unblock_fatal(&held_mask);
+}
+
 void
 diag_catch_signals(void)
 {

@@ -70,6 +70,13 @@ void	 diag_run_cleanup(void);
  * program started (nohup, a shell's background job) stays ignored.
  */
 void	 diag_catch_signals(void);
+/*
+ * Holds the fatal signals off (they stay pending) until the matching
+ * diag_release_signals(); pairs nest.  For the few steps that must not
+ * be cut in two, such as moving an old output aside and the new one in.
+ */
+void	 diag_hold_signals(void);
+void	 diag_release_signals(void);
 /* Close stdout and check it (a full disk, a closed pipe): returns code,
  * or SP_EXIT_FAIL with a diagnostic if the close failed.  Every exit path
  * that wrote to stdout (--help, --version, data) ends with it. */

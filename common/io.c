@@ -211,11 +211,13 @@ outfile_commit(struct outfile *o)
 		    strerror(errno));
 	o->fd = -1;
 	if (o->tmp != NULL) {
+		diag_hold_signals();	/* renamed and forgotten as one step */
 		if (rename(o->tmp, o->path) == -1)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
 			    strerror(errno));
 		o->committed = 1;
 		diag_cancel(outfile_cleanup, o);
+		diag_release_signals();
 	}
 	free(o->tmp);
 	free(o->path);

@@ -724,9 +724,11 @@ pkg_commit(struct pkg_out *o)
 	if (o->kind == PKG_OUT_FILE) {
 		outfile_commit(&o->of);
 		o->committed = 1;
-	} else if (o->kind == PKG_OUT_DIR)
+	} else if (o->kind == PKG_OUT_DIR) {
+		diag_hold_signals();	/* no signal between its two renames */
 		commit_dir(o);
-	else if (close(1) == -1)
+		diag_release_signals();
+	} else if (close(1) == -1)
 		diag_die(SP_EXIT_FAIL, "<stdout>", 0, "close failed: %s",
 		    strerror(errno));
 	diag_cancel(out_cleanup, o);
