@@ -19,6 +19,7 @@
 #include "entities.h"
 #include "report.h"
 #include "userref.h"
+#include "xmlcheck.h"
 
 #define USER_PKG "com.atlassian.confluence.user"
 
@@ -558,6 +559,7 @@ cv_rewrite_entities(struct conv *c)
 {
 	struct rw rw;
 	struct ent_reader *r;
+	struct xmlcheck_rd gate;
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
@@ -567,7 +569,8 @@ cv_rewrite_entities(struct conv *c)
 	rw.c = c;
 	strcpy(rw.memsep, "\n");
 	spool_open(&c->ent_out);
-	r = ent_open(pkg_read_fn, c->in, PKG_ENTITIES, CONV_MAX_OBJECT);
+	xmlcheck_rd_init(&gate, pkg_read_fn, c->in, PKG_ENTITIES);
+	r = ent_open(xmlcheck_read_fn, &gate, PKG_ENTITIES, CONV_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read", PKG_ENTITIES);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
@@ -584,6 +587,7 @@ cv_rewrite_entities(struct conv *c)
 		    "stream", PKG_ENTITIES);
 	trailer(&rw, gap, gaplen);
 	ent_close(r);
+	xmlcheck_rd_finish(&gate);
 	spool_finish(&c->ent_out);
 	free(rw.ed);
 	free(rw.bodyrepl);

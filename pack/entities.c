@@ -23,6 +23,7 @@
 #include "model.h"
 #include "strbuf.h"
 #include "pack.h"
+#include "xmlcheck.h"
 
 void
 pack_first_gap(const char *gap, size_t len, struct strbuf *out,
@@ -264,13 +265,15 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
     void *rdctx, const char *fname, pack_write_fn wr, void *wrctx)
 {
 	struct ent_reader *r;
+	struct xmlcheck_rd gate;
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
 	int rc, first = 1;
 	struct strbuf sb = STRBUF_INIT;
 
-	r = ent_open(rd, rdctx, fname, PACK_MAX_OBJECT);
+	xmlcheck_rd_init(&gate, rd, rdctx, fname);
+	r = ent_open(xmlcheck_read_fn, &gate, fname, PACK_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, fname, 0, "cannot read");
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
@@ -294,5 +297,6 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 	} else
 		wr(wrctx, gap, gaplen);
 	ent_close(r);
+	xmlcheck_rd_finish(&gate);
 	sb_free(&sb);
 }
