@@ -98,4 +98,75 @@ unlike "$err" "lossless" "pack --verify on a DOCTYPE: not called lossless"
 spaceport-pack -q -o "$T/base2.zip" "$T/cv"
 check "gate: a good package packs to the same bytes" cmp "$T/base.zip" "$T/base2.zip"
 
+# --- relations.tsv: ids are ids (digits or a user key) -----------------
+# The first row's child_id replaced; pack would copy it into <id>.
+relrow() {
+	# relrow NAME FIELD PYBYTES: field FIELD (0-4) of the first row
+	fresh cv "rel-$1"
+	tamper "$T/rel-$1" spaceport/relations.tsv "(lambda L: b'\\n'.join([L[0], b'\\t'.join([(${3} if i == $2 else x) for i, x in enumerate(L[1].split(b'\\t'))])] + L[2:]))(b.split(b'\\n'))"
+	run spaceport-pack -q -o "$T/zr-$1.zip" "$T/rel-$1"
+}
+for v in 'c0:b"262285\x01"' 'utf8:b"2622\xff85"' 'markup:b"1</id><x/><id>"' 'empty:b""' 'space:b"262 285"'; do
+	name=${v%%:*}; val=${v#*:}
+	relrow "child-$name" 4 "$val"
+	is "$rc" 1 "relations.tsv child_id $name: pack refuses"
+	like "$err" '^spaceport-pack: spaceport/relations\.tsv:2: bad child_id' \
+	    "relations.tsv child_id $name: file:line and why"
+	is "$(printf '%s\n' "$err" | wc -l)" 1 "relations.tsv child_id $name: one line"
+	[ -e "$T/zr-child-$name.zip" ]; is "$?" 1 "relations.tsv child_id $name: no zip"
+done
+relrow parent-c0 1 'b"98363\x02"'
+is "$rc" 1 "relations.tsv parent_id with a control: refused"
+like "$err" 'relations\.tsv:2: bad parent_id' "... says parent_id"
+relrow pclass 0 'b"Attachment\x01"'
+is "$rc" 1 "relations.tsv parent_class with a control: refused"
+like "$err" 'relations\.tsv:2: bad class or collection name' "... says why"
+relrow userkey 4 'b"402816d68f060145018f0602bd350000"'
+is "$rc" 0 "relations.tsv child_id shaped like a user key: accepted"
+check "... and the zip's entities.xml is well-formed" sh -c \
+    "unzip -p '$T/zr-userkey.zip' entities.xml | xmllint --noout --nonet --huge -"
+
+# --- users.tsv: a short row is refused without a leak (issue 12 #18) ----
+R=$TOP/tests/fuzz/repro/files/convert-leak-short-users-row.pkg
+run spaceport-convert -q --cloud-users "$CU" --unmapped former -o "$T/short.tar" "$R"
+is "$rc" 1 "users.tsv short row: exit 1"
+like "$err" '^spaceport-convert: spaceport/users\.tsv:[0-9]+: 4 fields, expected at least' \
+    "users.tsv short row: file:line and why"
+if command -v valgrind >/dev/null 2>&1 && ! ldd "$BIN/spaceport-convert" | grep -q libasan; then
+	run valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite spaceport-convert -q \
+	    --cloud-users "$CU" --unmapped former -o "$T/short.tar" "$R"
+	is "$rc" 1 "users.tsv short row: no leak under valgrind (exit 1, not 99)"
+else
+	skip "valgrind not installed or an ASan build (LeakSanitizer checks it)"
+fi
+
+# --- CSV: a NUL is refused, every CSV refusal is one line --------------
+python3 -c 'import sys
+b = open(sys.argv[1], "rb").read().split(b"\n")
+b[2] = b[2].replace(b"Normal User", b"Normal\x00User", 1)
+open(sys.argv[2], "wb").write(b"\n".join(b))' "$CU" "$T/cu-nul.csv"
+run spaceport-convert -q --cloud-users "$T/cu-nul.csv" --unmapped former -o "$T/nul.tar" "$T/pk"
+is "$rc" 1 "cloud users CSV with a NUL: exit 1"
+is "$err" "spaceport-convert: $T/cu-nul.csv:3: a NUL byte in a field: not a utf-8 text file (utf-16?)" \
+    "cloud users CSV with a NUL: one line, file:line and why"
+[ -e "$T/nul.tar" ]; is "$?" 1 "cloud users CSV with a NUL: nothing written"
+{ head -2 "$CU"; printf '"unterminated,x\n'; } >"$T/cu-q.csv"
+run spaceport-convert -q --cloud-users "$T/cu-q.csv" --unmapped former -o "$T/q.tar" "$T/pk"
+is "$rc" 1 "cloud users CSV unterminated quote: exit 1"
+is "$err" "spaceport-convert: $T/cu-q.csv:3: unterminated quoted field" \
+    "cloud users CSV error: exactly one line"
+printf 'UserKey,NewEmail\n"a"b,x@y\n' >"$T/map-q.csv"
+run spaceport-convert -q --cloud-users "$CU" --map "$T/map-q.csv" --unmapped former -o "$T/q.tar" "$T/pk"
+is "$err" "spaceport-convert: $T/map-q.csv:2: invalid quoting: text after closing quote" \
+    "--map CSV error: exactly one line"
+printf 'username,email\na,b\n"x\0",y\n' >"$T/srv-q.csv"
+run spaceport-convert -q --cloud-users "$CU" --server-users "$T/srv-q.csv" --unmapped former -o "$T/q.tar" "$T/pk"
+is "$err" "spaceport-convert: $T/srv-q.csv:3: a NUL byte in a field: not a utf-8 text file (utf-16?)" \
+    "--server-users CSV error: exactly one line"
+run spaceport-convert -q --cloud-users "$T/missing.csv" --unmapped former -o "$T/q.tar" "$T/pk"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "missing CSV: one line"
+like "$err" "^spaceport-convert: --cloud-users: cannot read $T/missing.csv: No such file" \
+    "missing CSV: says which option, file and why"
+
 done_testing
