@@ -6,13 +6,16 @@
  * refusing any DOCTYPE (the internalSubset callback fires for every
  * <!DOCTYPE ...>, before any entity in it could be used), refusing a
  * declared encoding other than UTF-8 (libxml2 would transcode it, but
- * every other reader in spaceport reads UTF-8 bytes), and turning the
- * first error into one line.
+ * every other reader in spaceport reads UTF-8 bytes), turning the
+ * first error into one line, and checking UTF-8 and the XML 1.0 Char
+ * production ourselves as well: libxml2 2.9's push parser lets overlong
+ * UTF-8 through in CDATA sections (found by tests/fuzz/fuzz_xmlcheck).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 
 #include <libxml/parser.h>
@@ -28,6 +31,10 @@ struct xmlcheck {
 	int		 failed;
 	int		 ended;		/* the final chunk was fed */
 	long		 line;
+	/* our own UTF-8 and Char check, across chunks */
+	long		 lf;		/* LFs seen so far */
+	uint32_t	 cp, min;	/* code point being decoded */
+	int		 need;		/* continuation bytes still due */
 	char		 msg[256];
 };
 
@@ -107,6 +114,67 @@ check_encoding(struct xmlcheck *x)
 		    "(confluence writes utf-8)", name != NULL ? name : "?");
 }
 
+static int
+char_ok(uint32_t c)
+{
+	return c == 0x9 || c == 0xa || c == 0xd ||
+	    (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) ||
+	    (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/* Strict UTF-8 (no overlong form, no surrogate, at most U+10FFFF) of
+ * XML 1.0 characters; the state carries over between chunks. */
+static void
+check_chars(struct xmlcheck *x, const unsigned char *p, size_t n, int final)
+{
+	size_t i;
+	unsigned char b;
+
+	for (i = 0; i < n && !x->failed; i++) {
+		b = p[i];
+		if (x->need > 0) {
+			if ((b & 0xc0) != 0x80)
+				goto bad;
+			x->cp = (x->cp << 6) | (b & 0x3f);
+			if (--x->need > 0)
+				continue;
+			if (x->cp < x->min)
+				goto bad;
+		} else if (b < 0x80) {
+			x->cp = b;
+			if (b == '\n')
+				x->lf++;
+		} else if (b >= 0xc2 && b <= 0xdf) {
+			x->cp = b & 0x1f;
+			x->need = 1;
+			x->min = 0x80;
+			continue;
+		} else if ((b & 0xf0) == 0xe0) {
+			x->cp = b & 0x0f;
+			x->need = 2;
+			x->min = 0x800;
+			continue;
+		} else if (b >= 0xf0 && b <= 0xf4) {
+			x->cp = b & 0x07;
+			x->need = 3;
+			x->min = 0x10000;
+			continue;
+		} else
+			goto bad;
+		if (!char_ok(x->cp)) {
+			fail(x, x->lf + 1, "not well-formed xml: character "
+			    "U+%04X is not allowed in xml 1.0", (unsigned)x->cp);
+			return;
+		}
+	}
+	if (final && x->need > 0 && !x->failed)
+		fail(x, x->lf + 1, "not well-formed xml: invalid utf-8 at the "
+		    "end");
+	return;
+bad:
+	fail(x, x->lf + 1, "not well-formed xml: invalid utf-8");
+}
+
 struct xmlcheck *
 xmlcheck_new(const char *fname)
 {
@@ -155,6 +223,9 @@ xmlcheck_feed(struct xmlcheck *x, const void *buf, size_t n, int final)
 			check_encoding(x);
 		if (rc != 0 && !x->failed)
 			fail(x, cur_line(x), "not well-formed xml");
+		if (!x->failed)
+			check_chars(x, (const unsigned char *)p, k,
+			    final && k == n);
 		p += k;
 		n -= k;
 	} while (n > 0 && !x->failed);

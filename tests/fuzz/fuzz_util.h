@@ -118,6 +118,7 @@ fuzz_known(const char *id)
  */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -206,6 +207,7 @@ fuzz_try_init(void)
 	if (fuzz_try_state.inited)
 		return;
 	fuzz_try_state.inited = 1;
+	tzset();	/* glibc allocates the zone once, lazily */
 	for (fd = 0; fd < 1024; fd++)
 		fuzz_try_state.fdopen[fd] = fcntl(fd, F_GETFD) != -1;
 #ifdef FUZZ_HAVE_ASAN
