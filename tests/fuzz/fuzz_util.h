@@ -145,7 +145,7 @@ static struct {
 	int		 tracking, overflow, inited;
 	size_t		 n;
 	const volatile void *slot[FUZZ_TRACK_SLOTS];
-	unsigned char	 fdopen[1024];	/* open before any input */
+	unsigned char	 fdopen[256];	/* open when FUZZ_TRY began */
 } fuzz_try_state;
 
 static inline size_t
@@ -197,19 +197,17 @@ fuzz_free_hook(const volatile void *p)
 		}
 }
 
-/* Once, before the first FUZZ_TRY: note the open descriptors, install
- * the hooks. */
+/* Once, before the first FUZZ_TRY: install the hooks. */
 static inline void
 fuzz_try_init(void)
 {
-	int fd;
-
 	if (fuzz_try_state.inited)
 		return;
 	fuzz_try_state.inited = 1;
-	tzset();	/* glibc allocates the zone once, lazily */
-	for (fd = 0; fd < 1024; fd++)
-		fuzz_try_state.fdopen[fd] = fcntl(fd, F_GETFD) != -1;
+	/* glibc's tzset() frees and reallocates its copy of TZ on every
+	 * call (mktime, from libarchive) while TZ is unset: set it */
+	setenv("TZ", "UTC", 1);
+	tzset();
 #ifdef FUZZ_HAVE_ASAN
 	__sanitizer_install_malloc_and_free_hooks(fuzz_malloc_hook,
 	    fuzz_free_hook);
@@ -226,7 +224,13 @@ fuzz_die_hook(void *arg)
 static inline void
 fuzz_try_begin(void)
 {
+	int fd;
+
 	fuzz_try_init();
+	/* descriptors open now stay open (the sanitizer's symbolizer pipe
+	 * among them); those opened after are the dead code's */
+	for (fd = 0; fd < 256; fd++)
+		fuzz_try_state.fdopen[fd] = fcntl(fd, F_GETFD) != -1;
 	memset((void *)fuzz_try_state.slot, 0, sizeof(fuzz_try_state.slot));
 	fuzz_try_state.n = 0;
 	fuzz_try_state.overflow = 0;
@@ -255,7 +259,7 @@ fuzz_try_died(void)
 			if (fuzz_try_state.slot[i] != NULL &&
 			    fuzz_try_state.slot[i] != FUZZ_TOMB)
 				free((void *)fuzz_try_state.slot[i]);
-	for (fd = 3; fd < 1024; fd++)
+	for (fd = 3; fd < 256; fd++)
 		if (!fuzz_try_state.fdopen[fd])
 			(void)close(fd);
 	diag_run_cleanup();	/* hooks registered before ours, if any */
