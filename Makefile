@@ -5,6 +5,10 @@
 #   make demo       run the pipeline on the bundled export and show the result
 #   make bench      benchmark (bench/run; BENCH_SIZES=smoke,100M,1G)
 #   make sanitize   build with ASan+UBSan into build-asan/ and run the suite
+#   make regress    every fuzz harness over its seeds and saved reproducers
+#                   (tests/fuzz; any C compiler, seconds; part of check)
+#   make fuzz       regress, then FUZZ_TIME seconds of libFuzzer per harness
+#                   (needs clang; tests/fuzz/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build and tests need
 #                   (check and demo do it themselves when something is missing)
@@ -77,6 +81,14 @@ check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory all units
 	prove -f $(UNITS) tests/*.t
+	@$(MAKE) --no-print-directory -C tests/fuzz regress
+
+regress:
+	@$(MAKE) --no-print-directory -C tests/fuzz regress
+
+FUZZ_TIME ?= 30
+fuzz:
+	@$(MAKE) --no-print-directory -C tests/fuzz ci CI_TIME=$(FUZZ_TIME)
 
 demo:
 	@tools/ensure-deps
@@ -108,7 +120,8 @@ lint-man:
 clean:
 	rm -rf $(BUILD) build-asan $(OUT)
 
-.PHONY: all units check demo bench sanitize install deps lint-man clean
+.PHONY: all units check regress fuzz demo bench sanitize install deps \
+	lint-man clean
 
 # valgrind over the pipeline on a real fixture (leaks and errors fail).
 VG = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite

@@ -26,13 +26,18 @@
 #define CSV_MAX_FIELDS	4096			/* fields per record */
 #define CSV_MAX_RECORD	(16 * 1024 * 1024)	/* bytes per record */
 #define CSV_BUFSZ	65536
+/* A field is text: a NUL would cut it short where C strings are used
+ * (and a NUL-filled file is UTF-16, which this reader does not read). */
+#define NULMSG		"a NUL byte in a field: not a utf-8 text file (utf-16?)"
 
 struct csv {
 	FILE		*fp;
 	char		*path;
 	long		 line;		/* current physical line */
 	long		 rec_line;	/* line where the last record began */
-	int		 err;		/* sticky: an error was reported */
+	int		 err;		/* sticky: an error happened */
+	long		 err_line;	/* its line and message (csv_error) */
+	char		 err_msg[128];
 	int		 eof;
 	int		 started;	/* BOM check done */
 	unsigned char	 rbuf[CSV_BUFSZ];
@@ -51,14 +56,11 @@ csv_open(const char *path)
 	FILE *fp;
 
 	if (path == NULL || strcmp(path, "-") == 0) {
-		diag_warn(NULL, 0, "%s: CSV cannot be read from stdin",
-		    path == NULL ? "(null)" : path);
+		errno = EINVAL;
 		return NULL;
 	}
-	if ((fp = fopen(path, "rb")) == NULL) {
-		diag_warn(path, 0, "%s", strerror(errno));
+	if ((fp = fopen(path, "rb")) == NULL)
 		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->fp = fp;
 	c->path = xstrdup(path);
@@ -104,10 +106,11 @@ get(struct csv *c)
 		c->rpos = 0;
 		if (c->rlen == 0) {
 			c->eof = 1;
-			if (ferror(c->fp)) {
-				diag_warn(c->path, c->line, "read error: %s",
-				    strerror(errno));
+			if (ferror(c->fp) && !c->err) {
 				c->err = 1;
+				c->err_line = c->line;
+				snprintf(c->err_msg, sizeof(c->err_msg),
+				    "read error: %s", strerror(errno));
 			}
 			return EOF;
 		}
@@ -125,9 +128,29 @@ unget(struct csv *c)
 static int
 fail(struct csv *c, long line, const char *msg)
 {
-	diag_warn(c->path, line, "%s", msg);
-	c->err = 1;
+	if (!c->err) {
+		c->err = 1;
+		c->err_line = line;
+		snprintf(c->err_msg, sizeof(c->err_msg), "%s", msg);
+	}
 	return -1;
+}
+
+const char *
+csv_error(const struct csv *c, long *line)
+{
+	if (!c->err)
+		return NULL;
+	if (line != NULL)
+		*line = c->err_line;
+	return c->err_msg;
+}
+
+void
+csv_die(const struct csv *c)
+{
+	diag_die(SP_EXIT_FAIL, c->path, c->err ? c->err_line : 0, "%s",
+	    c->err ? c->err_msg : "cannot read");
 }
 
 /* Start a new field in c->data; returns its index. */
@@ -211,7 +234,9 @@ again:
 					ch = get(c);
 					if (ch != '"')
 						break;	/* closing quote */
-				} else if (ch == '\n')
+				} else if (ch == '\0')
+					return fail(c, c->line, NULMSG);
+				else if (ch == '\n')
 					c->line++;
 				else if (ch == '\r') {
 					/* keep CR; count CRLF once */
@@ -236,6 +261,8 @@ again:
 		} else {
 			while (ch != ',' && ch != '\n' && ch != '\r' &&
 			    ch != EOF) {
+				if (ch == '\0')
+					return fail(c, c->line, NULMSG);
 				if (ch != ' ' && ch != '\t')
 					blank = 0;
 				if (++flen > CSV_MAX_FIELD)

@@ -241,7 +241,16 @@ props_format(const struct props *p, struct strbuf *sb)
 	if (p->comment != NULL)
 		sb_addf(sb, "#%s\n", p->comment);
 	for (i = 0; i < p->n; i++) {
-		escape(sb, p->key[i], 1);
+		/* A key starting with U+FEFF at the very start of the file
+		 * would be read back as the file's byte order mark: write
+		 * that character escaped (Properties.store escapes every
+		 * non-ASCII character this way). */
+		if (i == 0 && p->comment == NULL &&
+		    strncmp(p->key[0], "\xef\xbb\xbf", 3) == 0) {
+			sb_adds(sb, "\\uFEFF");
+			escape(sb, p->key[0] + 3, 1);
+		} else
+			escape(sb, p->key[i], 1);
 		sb_addc(sb, '=');
 		escape(sb, p->val[i], 0);
 		sb_addc(sb, '\n');

@@ -26,6 +26,7 @@
 #include "entities.h"
 #include "report.h"
 #include "userref.h"
+#include "xmlcheck.h"
 
 #define USER_PKG "com.atlassian.confluence.user"
 
@@ -495,6 +496,7 @@ cv_rewrite_entities(struct conv *c)
 {
 	struct rw rw;
 	struct ent_reader *r;
+	struct xmlcheck_rd gate;
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
@@ -507,7 +509,8 @@ cv_rewrite_entities(struct conv *c)
 	rw.uctx.ctx = &rw;
 	strcpy(rw.memsep, "\n");
 	spool_open(&c->ent_out);
-	r = ent_open(pkg_read_fn, c->in, PKG_ENTITIES, CONV_MAX_OBJECT);
+	xmlcheck_rd_init(&gate, pkg_read_fn, c->in, PKG_ENTITIES);
+	r = ent_open(xmlcheck_read_fn, &gate, PKG_ENTITIES, CONV_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read", PKG_ENTITIES);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
@@ -524,6 +527,7 @@ cv_rewrite_entities(struct conv *c)
 		    "stream", PKG_ENTITIES);
 	trailer(&rw, gap, gaplen);
 	ent_close(r);
+	xmlcheck_rd_finish(&gate);
 	spool_finish(&c->ent_out);
 	splice_free(&rw.sp);
 	body_free(rw.body);

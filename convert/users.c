@@ -15,6 +15,7 @@
  * not memory.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,7 @@ cu_load_tsv(struct conv *c, const char *buf, size_t len)
 	char **f;
 	size_t n;
 	int rc, ik, iu, ie, ir, io, id, ikd;
+	long line;
 	sqlite3_stmt *ins;
 
 	db_exec(&c->db,
@@ -162,9 +164,15 @@ cu_load_tsv(struct conv *c, const char *buf, size_t len)
 		if ((size_t)ir > need) need = (size_t)ir;
 		if ((size_t)io > need) need = (size_t)io;
 		if ((size_t)id > need) need = (size_t)id;
-		if (n <= need)
-			diag_die(SP_EXIT_FAIL, PKG_USERS, t.line, "%zu fields, "
+		if (n <= need) {
+			line = t.line;
+			/* Finalise first: an open statement keeps the
+			 * database from closing at exit (a leak). */
+			db_finalize(ins);
+			tsv_free(&t);
+			diag_die(SP_EXIT_FAIL, PKG_USERS, line, "%zu fields, "
 			    "expected at least %zu", n, need + 1);
+		}
 		obj = strcmp(f[io], "1") == 0;
 		if (f[ik][0] == '\0' && f[iu][0] == '\0')
 			continue;	/* nothing to resolve by */
@@ -180,10 +188,11 @@ cu_load_tsv(struct conv *c, const char *buf, size_t len)
 		db_run(&c->db, ins);
 		c->users_total++;
 	}
-	if (rc < 0)
-		diag_die(SP_EXIT_FAIL, PKG_USERS, t.line, "bad escape");
+	line = t.line;
 	db_finalize(ins);
 	tsv_free(&t);
+	if (rc < 0)
+		diag_die(SP_EXIT_FAIL, PKG_USERS, line, "bad escape");
 	db_exec(&c->db, "COMMIT;"
 	    "CREATE INDEX u_key ON u(key);"
 	    "CREATE INDEX u_lname ON u(lname);");
@@ -196,8 +205,12 @@ open_csv(const char *path, const char *opt)
 {
 	struct csv *cv = csv_open(path);
 
+	if (cv == NULL && errno == EINVAL)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: a csv file cannot be read "
+		    "from standard input (it carries the package)", opt);
 	if (cv == NULL)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read %s", opt, path);
+		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read %s: %s", opt,
+		    path, strerror(errno));
 	return cv;
 }
 
@@ -230,9 +243,11 @@ load_cloud(struct conv *c)
 	const char *s;
 
 	n = csv_next(cv, &f, &l);
-	if (n <= 0)
-		diag_die(SP_EXIT_FAIL, c->cloud_users, 1, n == 0 ? "empty file, "
-		    "expected the \"export users\" csv" : "cannot read the header");
+	if (n < 0)
+		csv_die(cv);
+	if (n == 0)
+		diag_die(SP_EXIT_FAIL, c->cloud_users, 1, "empty file, "
+		    "expected the \"export users\" csv");
 	iid = csv_find(f, (size_t)n, n_id);
 	iem = csv_find(f, (size_t)n, n_email);
 	ist = csv_find(f, (size_t)n, n_status);
@@ -279,8 +294,7 @@ load_cloud(struct conv *c)
 		free(nm);
 	}
 	if (n < 0)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "--cloud-users: cannot read %s",
-		    c->cloud_users);
+		csv_die(cv);
 	db_finalize(ins);
 	db_exec(&c->db, "COMMIT;"
 	    "CREATE INDEX cloud_e ON cloud(lemail);"
@@ -335,8 +349,7 @@ load_server(struct conv *c)
 		free(e);
 	}
 	if (n < 0)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "--server-users: cannot read %s",
-		    c->server_users);
+		csv_die(cv);
 	db_finalize(ins);
 	db_exec(&c->db, "COMMIT; CREATE INDEX srv_u ON srv(lusername)");
 	csv_close(cv);
@@ -369,7 +382,9 @@ load_map(struct conv *c)
 	const char *s;
 
 	n = csv_next(cv, &f, &l);
-	if (n <= 0)
+	if (n < 0)
+		csv_die(cv);
+	if (n == 0)
 		diag_die(SP_EXIT_FAIL, c->map, 1, "empty file, expected a header "
 		    "UserKey,UserName,NewEmail,AccountId,Tombstone");
 	ik = csv_find(f, (size_t)n, n_key);
@@ -433,7 +448,7 @@ load_map(struct conv *c)
 		free(t);
 	}
 	if (n < 0)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "--map: cannot read %s", c->map);
+		csv_die(cv);
 	db_finalize(ins);
 	db_exec(&c->db, "COMMIT; CREATE INDEX map_k ON map(key);"
 	    "CREATE INDEX map_u ON map(lusername)");

@@ -3,7 +3,7 @@
  *
  * Bytes flow zip -> sanitiser -> three consumers at once:
  *   the spool (the package's entities.xml),
- *   libxml2's push parser (the well-formedness gatekeeper: no DTD
+ *   the well-formedness gate (xmlcheck.h, libxml2's push parser: no DTD
  *   loading, no entity expansion, no network; a DOCTYPE is refused), and
  *   the lossless object reader (entities.h), whose objects feed the user
  *   table, the attachment checks, the relations and the inventory.
@@ -11,11 +11,8 @@
  * as it hands it over, so entities.xml is read exactly once.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <libxml/parser.h>
-#include <libxml/xmlerror.h>
 
 #include "diag.h"
 #include "entities.h"
@@ -24,51 +21,21 @@
 #include "report.h"
 #include "strbuf.h"
 #include "userref.h"
+#include "xmlcheck.h"
 
 #define CHUNK (256 * 1024)
 
 struct scan {
 	struct extract	*x;
-	xmlParserCtxtPtr xml;
+	struct xmlcheck	*xml;		/* the well-formedness gate */
 	unsigned char	*in;
 	struct strbuf	 out;		/* sanitised bytes not yet handed over */
 	size_t		 outpos;
 	int		 eof;
-	int		 doctype;
 	char		 tail[2];	/* last bytes, for "]] " across chunks */
 	size_t		 ntail;
 	const struct xobj *cur;	/* object being handled, for body refs */
 };
-
-static void
-xml_error(void *ctx, xmlErrorPtr e)
-{
-	struct scan *s = ctx;
-
-	if (e == NULL || e->level < XML_ERR_ERROR)
-		return;
-	char msg[256];
-	size_t n;
-
-	/* The first fatal error ends the run: the file is not XML.
-	 * libxml2's messages end with a newline; ours are one line. */
-	snprintf(msg, sizeof(msg), "%s", e->message != NULL ? e->message :
-	    "parse error");
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
-	(void)s;
-	diag_die(SP_EXIT_FAIL, PKG_ENTITIES, e->line, "not well-formed xml: %s",
-	    msg);
-}
-
-static void
-xml_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ext,
-    const xmlChar *sys)
-{
-	diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "has a document type "
-	    "declaration; confluence never writes one, refusing");
-}
 
 static void
 count_escapes(struct scan *s, const char *p, size_t n)
@@ -114,10 +81,8 @@ refill(struct scan *s)
 			spool_write(&s->x->ent, s->out.buf, s->out.len);
 			count_escapes(s, s->out.buf, s->out.len);
 		}
-		if (xmlParseChunk(s->xml, s->out.len ? s->out.buf : "",
-		    (int)s->out.len, s->eof) != 0 && s->eof)
-			diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0,
-			    "not well-formed xml");
+		if (xmlcheck_feed(s->xml, s->out.buf, s->out.len, s->eof) != 0)
+			xmlcheck_die(s->xml);
 	}
 	return 1;
 }
@@ -241,38 +206,15 @@ handle_object(struct scan *s, const struct xobj *o)
 		inventory_object(x->inv, o);
 }
 
-/* Only UTF-8 is supported; say so clearly instead of mis-reading. */
-static void
-check_prolog(const char *gap, size_t len)
-{
-	const char *p, *end = gap + len;
-	char enc[32];
-	size_t i = 0;
-
-	if (len < 5 || memcmp(gap, "<?xml", 5) != 0)
-		return;
-	p = memmem(gap, len, "encoding=", 9);
-	if (p == NULL || p + 10 >= end)
-		return;
-	p += 10;
-	while (p < end && *p != '"' && *p != '\'' && i + 1 < sizeof(enc))
-		enc[i++] = *p++;
-	enc[i] = '\0';
-	if (strcasecmp(enc, "UTF-8") != 0 && strcasecmp(enc, "UTF8") != 0)
-		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 1, "encoding %s is not "
-		    "supported (confluence writes utf-8)", enc);
-}
-
 void
 scan_entities(struct extract *x)
 {
 	struct scan s;
-	xmlSAXHandler sax;
 	struct ent_reader *r;
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
-	int rc, first = 1;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	s.x = x;
@@ -280,25 +222,10 @@ scan_entities(struct extract *x)
 	sanitize_init(&x->san, PKG_ENTITIES);
 	spool_open(&x->ent);
 
-	/* No callbacks: libxml2 checks well-formedness and builds nothing. */
-	memset(&sax, 0, sizeof(sax));
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.serror = xml_error;
-	sax.internalSubset = xml_internal_subset;
-	s.xml = xmlCreatePushParserCtxt(&sax, &s, NULL, 0, PKG_ENTITIES);
-	if (s.xml == NULL)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "cannot create the xml parser");
-	/* NONET: never fetch; HUGE: bodies may exceed libxml2's 10 MB text
-	 * limit (object size stays bounded by --max-object).  Deliberately
-	 * not NOENT and not DTDLOAD. */
-	xmlCtxtUseOptions(s.xml, XML_PARSE_NONET | XML_PARSE_HUGE);
+	s.xml = xmlcheck_new(PKG_ENTITIES);
 
 	r = ent_open(scan_read, &s, PKG_ENTITIES, x->max_object);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
-		if (first) {
-			check_prolog(gap, gaplen);
-			first = 0;
-		}
 		handle_object(&s, o);
 	}
 	if (rc < 0)
@@ -308,7 +235,7 @@ scan_entities(struct extract *x)
 	while (refill(&s))
 		;
 	ent_close(r);
-	xmlFreeParserCtxt(s.xml);
+	xmlcheck_free(s.xml);
 	spool_finish(&x->ent);
 	sb_free(&s.out);
 	free(s.in);

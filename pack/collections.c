@@ -84,6 +84,37 @@ static struct {
 	size_t	  n;
 } learned;
 
+static int
+xml_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+		    *s == '$'))
+			return 0;
+	return 1;
+}
+
+/*
+ * An object id as relations.tsv may hold one: the decimal digits of a
+ * Hibernate id, or a user key (hex digits in every Confluence, letters
+ * and digits allowed).  It is written into <id> as it is, so nothing
+ * else may pass: no markup, no control character, no invalid UTF-8.
+ */
+static int
+id_ok(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') ||
+		    (s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z')))
+			return 0;
+	return n > 0 && n <= 255;
+}
+
 const char *
 pack_class_package(const char *cls)
 {
@@ -103,7 +134,9 @@ pack_class_package(const char *cls)
 void
 pack_learn_package(const char *cls, const char *pkg)
 {
-	if (cls == NULL || pkg == NULL || pack_class_package(cls) != NULL ||
+	/* Both go into attributes of the elements pack writes. */
+	if (cls == NULL || pkg == NULL || !xml_name_ok(cls) ||
+	    !xml_name_ok(pkg) || pack_class_package(cls) != NULL ||
 	    learned.n >= 1000)
 		return;
 	learned.cls = xreallocarray(learned.cls, learned.n + 1, sizeof(char *));
@@ -135,19 +168,6 @@ struct pack_rel {
 	long		 line;
 	int		 header_seen;
 };
-
-static int
-xml_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		    *s == '$'))
-			return 0;
-	return 1;
-}
 
 static const char *const rel_header[5] = {
 	"parent_class", "parent_id", "collection", "child_class", "child_id"
@@ -185,9 +205,13 @@ rel_line(struct pack_rel *r, const char *line, size_t len, struct pack_stats *st
 	if (nf < 5)
 		diag_die(SP_EXIT_FAIL, r->fname, r->line,
 		    "expected 5 fields, got %zu", nf);
-	if (!xml_name_ok(f[2]) || !xml_name_ok(f[3]))
+	if (!xml_name_ok(f[0]) || !xml_name_ok(f[2]) || !xml_name_ok(f[3]))
 		diag_die(SP_EXIT_FAIL, r->fname, r->line,
-		    "bad collection or class name");
+		    "bad class or collection name (letters, digits, _ . $)");
+	if (!id_ok(f[1]) || !id_ok(f[4]))
+		diag_die(SP_EXIT_FAIL, r->fname, r->line, "bad %s: an id is "
+		    "digits or a user key (letters and digits)",
+		    id_ok(f[1]) ? "child_id" : "parent_id");
 	for (i = 0; i < 5; i++)
 		db_bind_text(&r->db, r->ins, i + 1, f[i], -1);
 	db_run(&r->db, r->ins);

@@ -28,6 +28,7 @@
 #include "spacekey.h"
 #include "strbuf.h"
 #include "pack.h"
+#include "xmlcheck.h"
 
 void
 pack_first_gap(const char *gap, size_t len, struct strbuf *out,
@@ -233,6 +234,7 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
     void *rdctx, const char *fname, pack_write_fn wr, void *wrctx)
 {
 	struct ent_reader *r;
+	struct xmlcheck_rd gate;
 	const struct xobj *o;
 	const char *gap;
 	size_t gaplen;
@@ -241,7 +243,8 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 	struct edits ed = { SPLICES_INIT, NULL };
 
 	ed.body = body_new();
-	r = ent_open(rd, rdctx, fname, PACK_MAX_OBJECT);
+	xmlcheck_rd_init(&gate, rd, rdctx, fname);
+	r = ent_open(xmlcheck_read_fn, &gate, fname, PACK_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, fname, 0, "cannot read");
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
@@ -265,6 +268,7 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 	} else
 		wr(wrctx, gap, gaplen);
 	ent_close(r);
+	xmlcheck_rd_finish(&gate);
 	sb_free(&sb);
 	splice_free(&ed.sp);
 	body_free(ed.body);

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "strbuf.h"
 #include "pack.h"
+#include "xmlcheck.h"
 
 struct opts {
 	int		 quiet, force;
@@ -57,6 +58,7 @@ spool_wr(void *ctx, const void *buf, size_t n)
 struct tee {
 	int		 fd;
 	struct pack_zip	*zip;
+	struct xmlcheck	*gate;		/* the output is well-formed or dies */
 };
 
 /* ent_read_fn: read the spool and copy what was read into the zip. */
@@ -66,6 +68,8 @@ tee_read(void *ctx, void *buf, size_t n)
 	struct tee *t = ctx;
 	size_t r = io_read(t->fd, buf, n, "entities.xml spool");
 
+	if (xmlcheck_feed(t->gate, buf, r, r == 0) != 0)
+		xmlcheck_die(t->gate);
 	pack_zip_write(t->zip, buf, r);
 	return (ssize_t)r;
 }
@@ -74,12 +78,14 @@ static void
 write_entities(struct state *s)
 {
 	char buf[65536];
-	size_t n;
+	struct tee t;
 
 	spool_finish(&s->ents);
 	pack_zip_begin(s->zip, PKG_ENTITIES, s->ents.size, s->ents.crc);
+	t.fd = s->ents.fd;
+	t.zip = s->zip;
+	t.gate = xmlcheck_new("entities.xml (output)");
 	if (s->census != NULL) {
-		struct tee t = { s->ents.fd, s->zip };
 		struct ent_reader *r;
 		const struct xobj *o;
 		const char *gap;
@@ -97,13 +103,10 @@ write_entities(struct state *s)
 		if (rc < 0)
 			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
 			    "internal error: the output is not readable");
-		while (tee_read(&t, buf, sizeof(buf)) > 0)
-			;
-	} else {
-		while ((n = io_read(s->ents.fd, buf, sizeof(buf),
-		    "entities.xml spool")) > 0)
-			pack_zip_write(s->zip, buf, n);
 	}
+	while (tee_read(&t, buf, sizeof(buf)) > 0)
+		;
+	xmlcheck_free(t.gate);
 	pack_zip_end(s->zip);
 	s->st.entities_out = s->ents.size;
 	spool_close(&s->ents);

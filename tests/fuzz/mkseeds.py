@@ -17,6 +17,14 @@ Every seed is at most MAX bytes and deterministic (same fixtures, same seeds).
   seeds/props/      every fixtures/real/*/exportDescriptor.properties
   seeds/manifest/   spaceport/*.tsv of packages made by spaceport-extract from
                     the fixture zips (needs --extract; skipped without it)
+  seeds/xmlcheck/   the entities seeds plus DOCTYPE, entity, forbidden
+                    character and encoding cases
+  seeds/zipin/      small zips (stored and deflated) of fixture windows, and
+                    the small tests/mkbad zips
+  seeds/pkg/        packages (tar) spaceport-extract makes of those zips
+  seeds/relations/  spaceport/relations.tsv, seeds/users/ spaceport/users.tsv
+                    of those packages and of the fixture zips' (--extract)
+  seeds/descriptor/ a flags byte + each props seed
 Standard library only.
 """
 
@@ -211,6 +219,99 @@ def seeds_manifest(out, extract, tmp):
                     b"".join(lines[:60])[:MAX])
 
 
+XMLCHECK_CASES = {
+    "doctype-external": b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<a>&x;</a>\n',
+    "doctype-plain": b'<!DOCTYPE a>\n<a/>\n',
+    "entity-undeclared": b'<a>&x;</a>',
+    "charrefs": b'<a b="&#9;&#x10FFFF;">&#1;&#xFFFE;&lt;&amp;</a>',
+    "control": b'<a>\x01</a>',
+    "noncharacter": b'<a>\xef\xbf\xbe</a>',
+    "latin1": b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<a>\xe9</a>',
+    "utf16": b'\xff\xfe<\x00a\x00/\x00>\x00',
+    "bom": b'\xef\xbb\xbf<a><![CDATA[x]]]]><![CDATA[>]]><!--c--><?pi x?></a>\n',
+    "trailing": b'<a/>\n<!--after-->\n<b/>',
+}
+
+
+def seeds_xmlcheck(out, entities_dir):
+    for f in sorted(os.listdir(entities_dir)):
+        put(out, f.rsplit("-", 1)[0], open(os.path.join(entities_dir, f), "rb").read())
+    for k, v in XMLCHECK_CASES.items():
+        put(out, k, v)
+
+
+ZMAX = 16000
+
+
+def small_zips(tmp):
+    """(label, path) of small export zips: a window of each real fixture
+    with a descriptor and an attachment, stored and deflated."""
+    out = []
+    for label, doc in real_entities():
+        w = windows(doc, label, 1)
+        if not w:
+            continue
+        for comp in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            p = os.path.join(tmp, "%s-%d.zip" % (label, comp))
+            with zipfile.ZipFile(p, "w", comp) as z:
+                z.writestr(zipfile.ZipInfo("exportDescriptor.properties",
+                                           (2000, 1, 1, 0, 0, 0)),
+                           b"exportType=space\nspaceKey=K\n", comp)
+                z.writestr(zipfile.ZipInfo("entities.xml", (2000, 1, 1, 0, 0, 0)),
+                           w[0], comp)
+                z.writestr(zipfile.ZipInfo("attachments/1/2/1", (2000, 1, 1, 0, 0, 0)),
+                           b"attachment bytes\n", comp)
+            if os.path.getsize(p) <= ZMAX:
+                out.append(("%s-%s" % (label, "stored" if comp == 0 else "deflated"), p))
+    return out
+
+
+def seeds_zipin(out, tmp):
+    for label, p in small_zips(tmp):
+        put(out, label, open(p, "rb").read())
+    for z in mkbad_zips(tmp):
+        if os.path.getsize(z) <= ZMAX:
+            put(out, "mkbad-" + os.path.basename(z)[:-4], open(z, "rb").read())
+
+
+def seeds_packages(out_pkg, out_rel, out_users, extract, tmp):
+    if extract is None or not os.access(extract, os.X_OK):
+        print("mkseeds: no spaceport-extract; seeds/pkg, relations, users "
+              "left as is", file=sys.stderr)
+        return
+    for label, z in small_zips(tmp):
+        if not label.endswith("-deflated"):
+            continue
+        t = os.path.join(tmp, label + ".tar")
+        r = subprocess.run([extract, "-q", "-o", t, z], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            continue
+        if os.path.getsize(t) <= ZMAX:
+            put(out_pkg, label[:-9], open(t, "rb").read())
+    zips = sorted(glob.glob(os.path.join(ROOT, "fixtures/real/*/*.zip")))
+    zips += [p for _, p in small_zips(tmp) if p.endswith("-8.zip")]
+    for z in zips:
+        d = os.path.join(tmp, "pkgd-" + os.path.basename(z))
+        r = subprocess.run([extract, "-q", "-d", d, z], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            continue
+        for m, o in (("relations.tsv", out_rel), ("users.tsv", out_users)):
+            data = open(os.path.join(d, "spaceport", m), "rb").read()
+            lines = data.splitlines(keepends=True)
+            put(o, os.path.basename(z)[:-4], b"".join(lines[:60])[:MAX])
+
+
+def seeds_descriptor(out, props_dir):
+    for i, f in enumerate(sorted(os.listdir(props_dir))):
+        data = open(os.path.join(props_dir, f), "rb").read()
+        put(out, f.rsplit("-", 1)[0], bytes([i % 16]) + data)
+    put(out, "renamed", b"\x0f#Mon Jan 01 00:00:00 UTC 2024\nexportType=space\n"
+        b"spaceKey=OLD\nfuzz.spaceKey=NEW\nfuzz.datetime=2024-02-29 23:59:60\n"
+        b"ao.data.version.x.y=3\nao.data.list=a,b\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--extract", default=os.path.join(ROOT, "bin/spaceport-extract"))
@@ -218,7 +319,8 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="sp-mkseeds.")
     try:
-        for sub in ("entities", "userref", "csv", "sanitize", "props"):
+        for sub in ("entities", "userref", "csv", "sanitize", "props",
+                    "xmlcheck", "zipin", "descriptor"):
             shutil.rmtree(os.path.join(a.out, sub), ignore_errors=True)
         seeds_entities(os.path.join(a.out, "entities"), tmp)
         seeds_userref(os.path.join(a.out, "userref"))
@@ -228,6 +330,14 @@ def main():
         if a.extract and os.access(a.extract, os.X_OK):
             shutil.rmtree(os.path.join(a.out, "manifest"), ignore_errors=True)
         seeds_manifest(os.path.join(a.out, "manifest"), a.extract, tmp)
+        seeds_xmlcheck(os.path.join(a.out, "xmlcheck"), os.path.join(a.out, "entities"))
+        seeds_zipin(os.path.join(a.out, "zipin"), tmp)
+        if a.extract and os.access(a.extract, os.X_OK):
+            for sub in ("pkg", "relations", "users"):
+                shutil.rmtree(os.path.join(a.out, sub), ignore_errors=True)
+        seeds_packages(os.path.join(a.out, "pkg"), os.path.join(a.out, "relations"),
+                       os.path.join(a.out, "users"), a.extract, tmp)
+        seeds_descriptor(os.path.join(a.out, "descriptor"), os.path.join(a.out, "props"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for sub in sorted(os.listdir(a.out)):

@@ -1,6 +1,7 @@
 /*
  * test_csv.c - unit tests for common/csv.c (TAP output).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 static char dir[] = "/tmp/test_csv.XXXXXX";
 static char path[256], errpath[256];
+static char lasterr[512];	/* "path:line: message" of dump()'s error */
 static int saved_stderr = -1;
 
 static void
@@ -93,6 +95,14 @@ dump(const char *data, size_t n)
 		sb_addc(&sb, '\n');
 	}
 	sb_addf(&sb, "=%d", r);
+	lasterr[0] = '\0';
+	if (r < 0) {
+		long line = -1;
+		const char *m = csv_error(c, &line);
+
+		snprintf(lasterr, sizeof(lasterr), "%s:%ld: %s", csv_path(c),
+		    line, m != NULL ? m : "(no message)");
+	}
 	csv_close(c);
 	return sb.buf;
 }
@@ -171,10 +181,20 @@ shapes(void)
 	is_str(dump("a\"b,c\n", 6), "1:a\"b|c\n=0", "bare quote in unquoted "
 	    "field kept");
 	{
-		char *d = dump("a\0b,c\n", 6);
+		char want[300];
 
-		ok(d != NULL && memcmp(d, "1:a\0b|c\n=0", 10) == 0,
-		    "NUL in field, length kept");
+		/* A NUL would cut the field short wherever it is used as a
+		 * C string: refused, with the line. */
+		is_str(dump("x\na\0b,c\n", 8), "1:x\n=-1",
+		    "NUL in an unquoted field is an error");
+		snprintf(want, sizeof(want), "%s:2: a NUL byte in a field", path);
+		ok(strncmp(lasterr, want, strlen(want)) == 0,
+		    "... with path:line");
+		is_str(dump("\"a\nb\0\"\n", 8), "=-1",
+		    "NUL in a quoted field is an error");
+		snprintf(want, sizeof(want), "%s:2: a NUL byte in a field", path);
+		ok(strncmp(lasterr, want, strlen(want)) == 0,
+		    "... at the NUL's line");
 	}
 	is_str(dump("\xef\xbb", 2), "1:\xef\xbb\n=0", "partial BOM is data");
 	is_str(dump("\xef\xbb\xbf", 3), "=0", "BOM only");
@@ -190,6 +210,8 @@ errors(void)
 	err_begin();
 	d = dump("a,b\n\"x\"y,z\n", 11);
 	e = err_end();
+	is_str(e, "", "an error prints nothing (the caller's csv_die does)");
+	e = lasterr;
 	is_str(d, "1:a|b\n=-1", "text after closing quote is an error");
 	snprintf(want, sizeof(want), "%s/in.csv:2: invalid quoting", dir);
 	ok(strstr(e, want) != NULL, "... diagnostic with path:line");
@@ -199,6 +221,7 @@ errors(void)
 	err_begin();
 	d = dump("a\nb\n\"open,\nmore\nlines", 21);
 	e = err_end();
+	e = lasterr;
 	is_str(d, "1:a\n2:b\n=-1", "unterminated quote is an error");
 	snprintf(want, sizeof(want), "%s/in.csv:3: unterminated quoted field",
 	    dir);
@@ -215,6 +238,7 @@ errors(void)
 	err_begin();
 	d = dump(sb.buf, sb.len);
 	e = err_end();
+	e = lasterr;
 	ok(d != NULL && strncmp(d, "1:h\n2:xxx", 9) == 0 &&
 	    strcmp(d + strlen(d) - 3, "=-1") == 0,
 	    "field of 65536 bytes ok, 65537 is an error");
@@ -231,19 +255,19 @@ errors(void)
 	err_begin();
 	d = dump(sb.buf, sb.len);
 	e = err_end();
+	e = lasterr;
 	ok(d != NULL && strcmp(d + strlen(d) - 3, "=-1") == 0 &&
 	    strncmp(d, "1:||", 4) == 0,
 	    "4096 fields ok, 4097 is an error");
 	snprintf(want, sizeof(want), "%s/in.csv:2: too many fields", dir);
 	ok(strstr(e, want) != NULL, "... too many fields with path:line");
 
-	err_begin();
-	ok(csv_open("-") == NULL, "stdin refused");
+	errno = 0;
+	ok(csv_open("-") == NULL && errno == EINVAL, "stdin refused (EINVAL)");
 	snprintf(want, sizeof(want), "%s/nonexistent.csv", dir);
-	ok(csv_open(want) == NULL, "missing file");
-	e = err_end();
-	ok(strstr(e, "nonexistent.csv: No such file") != NULL,
-	    "... with a diagnostic");
+	errno = 0;
+	ok(csv_open(want) == NULL && errno == ENOENT,
+	    "missing file: NULL, errno ENOENT (the caller says it once)");
 	sb_free(&sb);
 }
 
