@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "progress.h"
 
 static const char *prog = "spaceport";
 
@@ -43,6 +44,7 @@ diag_vwarn(const char *file, long line, const char *fmt, va_list ap)
 
 	/* Build the line first so it reaches stderr in one write. */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	progress_clear();
 	if (file != NULL && line > 0)
 		fprintf(stderr, "%s: %s:%ld: %s\n", prog, file, line, msg);
 	else if (file != NULL)

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "io.h"
+#include "progress.h"
 #include "report.h"
 #include "strbuf.h"
 
@@ -244,6 +245,7 @@ report_print_summary(FILE *fp)
 {
 	size_t i;
 
+	progress_end();
 	fprintf(fp, "%s: summary of %s\n", R.program, R.input);
 	fputs(sb_str(&R.summary), fp);
 	if (R.total == 0) {

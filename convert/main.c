@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "progress.h"
 #include "diag.h"
 #include "report.h"
 
@@ -228,6 +229,7 @@ main(int argc, char *argv[])
 	report_init("spaceport-convert", strcmp(c.input, "-") == 0 ?
 	    "<stdin>" : c.input);
 	report_quiet(c.quiet);
+	progress_start(c.quiet);
 	c.in = pkg_open(c.input);
 	check_manifest(&c);
 	db_open(&c.db, NULL);

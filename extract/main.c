@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "extract.h"
 #include "inventory.h"
+#include "progress.h"
 #include "report.h"
 #include "strbuf.h"
 
@@ -279,6 +280,9 @@ main(int argc, char *argv[])
 	report_init("spaceport-extract", strcmp(x.input, "-") == 0 ?
 	    "<stdin>" : x.input);
 	report_quiet(x.quiet);
+	progress_start(x.quiet);
+	if (check)
+		progress_total(0);	/* attachments are not read */
 	x.zip = zipin_open(x.input, &x.lim);
 	attach_init(&x);
 	if (x.inventory_path != NULL)

@@ -22,6 +22,7 @@
 #include "entities.h"
 #include "io.h"
 #include "pkg.h"
+#include "progress.h"
 #include "props.h"
 #include "report.h"
 #include "strbuf.h"
@@ -519,6 +520,7 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.o = &o;
+	progress_start(o.quiet);
 	s.in = pkg_open(o.input);
 	s.mf = pkg_manifest(s.in);
 	report_init(PACK_PROG, pkg_label(s.in));

@@ -30,6 +30,7 @@
 #include "diag.h"
 #include "entities.h"
 #include "model.h"
+#include "progress.h"
 #include "props.h"
 #include "report.h"
 #include "strbuf.h"
@@ -607,6 +608,7 @@ pack_verify(const char *orig, struct pack_census *out,
 	sb_adds(&v.json, "}");
 
 	if (!quiet) {
+		progress_end();
 		fprintf(stderr, "%s: verify against %s\n", diag_prog(),
 		    zipin_label(zi));
 		fputs(sb_str(&v.table), stderr);
