@@ -4,7 +4,7 @@
 # pipe only by the last stage.
 #
 # The programs run with standard error on a pseudo-terminal (python3's
-# pty module) and their input fed through a pipe at about 2 MB/s, so that
+# pty module) and their input fed through a pipe at about 2.5 MB/s (a second or so), so that
 # each run lasts well over the half second before the first draw.  A
 # progress line is "\r<program>: <n> <unit>..." (the format of
 # progress.h); the line discipline turns "\n" into "\r\n", so summaries
@@ -34,14 +34,14 @@ os.close(slave)
 def feed():
     with open(slow, "rb") as f:
         while True:
-            b = f.read(65536)
+            b = f.read(131072)
             if not b:
                 break
             try:
                 p.stdin.write(b); p.stdin.flush()
             except BrokenPipeError:
                 break
-            time.sleep(0.03)
+            time.sleep(0.05)
     try:
         p.stdin.close()
     except BrokenPipeError:
