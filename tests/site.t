@@ -125,11 +125,29 @@ check "a space failed in convert keeps its inventory" \
     sqlite3 "$T/out2/gen-legacy/inventory.db" "SELECT 1 FROM meta LIMIT 1"
 check "and its extract report" test -s "$T/out2/gen-legacy/extract.json"
 
+# --- a CI matrix: two shards, then one summary of what they wrote ---------
+summary2=$(cat "$out")
+for k in 1 2; do
+	run "$SITE" -q --shard $k/2 --cloud-users "$T/cloud.csv" -o "$T/shard$k" "$T/ex2"
+	is "$(ls "$T/shard$k" | grep -cv '^site.db$\|^summary.txt$')" 1 "shard $k/2 converts one of the two spaces"
+done
+mkdir -p "$T/gathered"
+cp -r "$T/shard1"/*/ "$T/shard2"/*/ "$T/gathered/"
+run "$SITE" --summary "$T/gathered"
+is "$rc" 1 "--summary: exit 1 (the spaces failed)"
+is "$(cat "$out")" "$summary2" "--summary over the gathered shards = the summary of one run"
+is "$(cat "$T/shard1/summary.txt" | head -1)" "spaces: 1, converted: 0, failed: 1" "each shard summarises its share"
+
 # --- usage ----------------------------------------------------------------
 run "$SITE" -o "$T/out3" "$T/ex2"
 is "$rc" 2 "no --cloud-users: usage, exit 2"
 run "$SITE" -j x --cloud-users "$T/cloud.csv" -o "$T/out3" "$T/ex2"
 is "$rc" 2 "-j x: usage, exit 2"
+run "$SITE" --shard 3/2 --cloud-users "$T/cloud.csv" -o "$T/out3" "$T/ex2"
+is "$rc" 2 "--shard 3/2: usage, exit 2"
+run "$SITE" --help
+is "$rc" 0 "--help: exit 0"
+like "$(cat "$out")" '^usage: spaceport-site' "--help: usage on stdout"
 mkdir -p "$T/empty"
 run "$SITE" --cloud-users "$T/cloud.csv" -o "$T/out3" "$T/empty"
 is "$rc" 1 "a folder without exports: exit 1"
