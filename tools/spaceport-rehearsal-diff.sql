@@ -16,7 +16,8 @@
 -- deleted (anonymised) user.
 --
 -- Output: one line per difference, tab-separated: what, id, name, detail;
--- sorted by what (in the order below), then id, then name.  Nothing when
+-- sorted by kind (the order below; blog posts before pages within a kind),
+-- then id (numerically), then name.  Nothing when
 -- the two are the same.  Ids are Confluence's (stable across exports of
 -- one instance): pages, blog posts and attachments are matched by id.
 --
