@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "progress.h"
 
 static const char *prog = "spaceport";
 
@@ -77,6 +78,7 @@ diag_vwarn(const char *file, long line, const char *fmt, va_list ap)
 
 	/* Build the line first so it reaches stderr in one write. */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	progress_clear();
 	diag_vis(vmsg, sizeof(vmsg), msg);
 	if (file != NULL)
 		diag_vis(vfile, sizeof(vfile), file);

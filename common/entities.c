@@ -62,6 +62,7 @@
 
 #include "diag.h"
 #include "entities.h"
+#include "progress.h"
 #include "strbuf.h"
 #include "xmltext.h"
 
@@ -1384,6 +1385,7 @@ ent_next(struct ent_reader *r, const struct xobj **o, const char **gap,
 				r->root = 1;
 				r->line = line_at(&os, r->obj.raw_len);
 				r->pos += off + r->obj.raw_len;
+				progress_objects(1);
 				return 1;
 			}
 			if (os.st == ST_ERR)

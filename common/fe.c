@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "fe.h"
 #include "io.h"
+#include "progress.h"
 #include "report.h"
 
 /* getopt_long codes of the common long-only options (above any char). */
@@ -251,6 +252,7 @@ fe_ready(struct fe *fe)
 	report_quiet(fe->quiet);
 	if (fe->report != NULL)
 		report_prepare(fe->report);
+	progress_start(fe->quiet);
 }
 
 int

@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "io.h"
 #include "pkg.h"
+#include "progress.h"
 #include "strbuf.h"
 
 #define MANIFEST_MAX	(512UL << 20)
@@ -121,6 +122,7 @@ pkg_read(struct pkg_in *p, void *buf, size_t n)
 		return 0;
 	}
 	p->got += r;
+	progress_bytes(r);
 	if (p->got > p->cur->size)
 		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: longer than the "
 		    "manifest says (package damaged in hand-over)",
@@ -321,6 +323,8 @@ read_manifest(struct pkg_in *p)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot use this package",
 		    p->label);
 	sb_free(&sb);
+	for (size_t i = 0; i < p->man.nmem; i++)	/* progress: bytes to read */
+		progress_total(p->man.mem[i].size);
 }
 
 struct pkg_in *

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "io.h"
+#include "progress.h"
 #include "report.h"
 #include "strbuf.h"
 
@@ -272,6 +273,7 @@ report_print_summary(FILE *fp)
 	size_t i, n = 4 * strlen(R.input) + 1;
 	char *vis = xmalloc(n);
 
+	progress_end();
 	fprintf(fp, "%s: summary of %s\n", R.program,
 	    diag_vis(vis, n, R.input));
 	free(vis);

@@ -22,6 +22,7 @@
 
 #include "diag.h"
 #include "io.h"
+#include "progress.h"
 #include "safename.h"
 #include "zipin.h"
 
@@ -39,6 +40,8 @@ struct zipin {
 	char		*cur;
 	uint64_t	 declared, got;
 	int		 inmember;
+	unsigned char	*counted;	/* per entry: progress has its bytes */
+	size_t		 curidx;
 };
 
 void
@@ -367,6 +370,9 @@ zipin_open(const char *path, const struct zipin_limits *lim)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "duplicate member "
 			    "%s; refusing", z->ent[i].name);
 	read_crcs(z);
+	z->counted = xcalloc(z->nent ? z->nent : 1, 1);
+	if (total > 0)
+		progress_total(total);
 	zipin_rewind(z);
 	return z;
 }
@@ -388,6 +394,11 @@ zipin_next(struct zipin *z, const char **name, uint64_t *size)
 	free(z->cur);
 	z->cur = xstrdup(archive_entry_pathname_utf8(e));
 	z->declared = (uint64_t)archive_entry_size(e);
+	{
+		const struct zipin_entry *hit = zipin_entry(z, z->cur);
+
+		z->curidx = hit != NULL ? (size_t)(hit - z->ent) : 0;
+	}
 	z->got = 0;
 	z->inmember = 1;
 	*name = z->cur;
@@ -412,6 +423,7 @@ zipin_read(struct zipin *z, void *buf, size_t n)
 	}
 	if (r == 0) {
 		z->inmember = 0;
+		z->counted[z->curidx] = 1;
 		if (z->got != z->declared)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "%s: %" PRIu64
 			    " bytes where the zip declares %" PRIu64
@@ -420,6 +432,8 @@ zipin_read(struct zipin *z, void *buf, size_t n)
 		return 0;
 	}
 	z->got += (uint64_t)r;
+	if (!z->counted[z->curidx])
+		progress_bytes((uint64_t)r);	/* each member once */
 	if (z->got > z->declared)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "%s: inflates beyond its "
 		    "declared size of %" PRIu64 " bytes (corrupt or malicious)",
@@ -465,6 +479,7 @@ zipin_close(struct zipin *z)
 	for (i = 0; i < z->nent; i++)
 		free(z->ent[i].name);
 	free(z->ent);
+	free(z->counted);
 	free(z->cur);
 	free(z->label);
 	free(z);

@@ -11,6 +11,7 @@
 #include "extract.h"
 #include "fe.h"
 #include "inventory.h"
+#include "progress.h"
 #include "report.h"
 #include "strbuf.h"
 
@@ -223,6 +224,8 @@ main(int argc, char *argv[])
 	x.quiet = fe.quiet;
 	fe_ready(&fe);
 
+	if (fe.nowrite)
+		progress_total(0);	/* --check: attachments are not read */
 	x.zip = zipin_open(x.input, &x.lim);
 	attach_init(&x);
 	if (x.inventory_path != NULL)

@@ -30,6 +30,7 @@
 #include "diag.h"
 #include "entities.h"
 #include "model.h"
+#include "progress.h"
 #include "props.h"
 #include "report.h"
 #include "strbuf.h"
@@ -614,6 +615,7 @@ pack_verify(const char *orig, struct pack_census *out,
 	if (!quiet) {
 		char vis[4 * 1024];
 
+		progress_end();
 		fprintf(stderr, "%s: verify against %s\n", diag_prog(),
 		    diag_vis(vis, sizeof(vis), zipin_label(zi)));
 		fputs(sb_str(&v.table), stderr);
