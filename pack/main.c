@@ -33,11 +33,12 @@
 
 static const char usage_text[] =
 "usage: spaceport-pack [-q] [--strict] [--force] [--space-key NEW]\n"
-"                      [--verify ORIGINAL.zip] [--report FILE] [-o FILE]\n"
-"                      [PACKAGE | DIR | -]\n"
+"                      [--timezone ZONE] [--verify ORIGINAL.zip]\n"
+"                      [--report FILE] [-o FILE] [PACKAGE | DIR | -]\n"
 "Write a zip Confluence Cloud can import from a spaceport package.\n"
 "  -o, --output FILE      write the zip to FILE (default: standard output)\n"
 "      --space-key NEW    rename the space to NEW (letters and digits)\n"
+"      --timezone ZONE    the IANA time zone the Server ran in (default UTC)\n"
 "      --verify ORIG.zip  compare the output with the original Server export\n"
 "      --report FILE      write a JSON report to FILE\n"
 "      --force            pack a package that convert has not normalised\n"
@@ -60,6 +61,7 @@ usage(int code)
 struct opts {
 	int		 quiet, strict, force;
 	const char	*space_key, *verify, *report, *output, *input;
+	const char	*timezone;
 };
 
 /* ---- output: -o FILE through an outfile, or standard output ---- */
@@ -107,6 +109,7 @@ struct state {
 	struct pack_census *census;	/* of the output, for --verify */
 	const char	*old_key;
 	char		*old_key_buf;
+	const char	*tz, *tz_from;	/* timezoneId written, and why */
 };
 
 static void
@@ -218,6 +221,8 @@ write_head(struct state *s)
 	di.datetime = s->st.datetime;
 	di.tasks_csv = manifest_member(s->mf, "AO_BAF3AA_AOINLINE_TASK.csv") != NULL;
 	di.attachments = has_member_prefix(s->mf, "attachments/");
+	di.timezone = s->o->timezone;
+	s->tz = pack_desc_timezone(&di, &s->tz_from);
 	pack_descriptor(&di, &sb);
 	pack_zip_begin(s->zip, PKG_DESCRIPTOR, sb.len,
 	    io_crc32(0, sb.buf, sb.len));
@@ -419,6 +424,8 @@ make_pack_json(struct state *s)
 		sb_adds(j, "}}");
 	} else
 		sb_adds(j, "null");
+	sb_adds(j, ",\"timezone\":");
+	json_str(j, s->tz);
 	sb_adds(j, ",\"members\":");
 	json_u64(j, st->members);
 	sb_adds(j, ",\"attachments\":");
@@ -456,6 +463,7 @@ summary(struct state *s)
 			report_summary_line(pack_sk_names[i], "%" PRIu64,
 			    st->sk[i]);
 	}
+	report_summary_line("time zone", "%s (%s)", s->tz, s->tz_from);
 	report_summary_line("members", "%" PRIu64, st->members);
 	report_summary_line("attachments", "%" PRIu64 " (%" PRIu64 " bytes)",
 	    st->attachments, st->attachment_bytes);
@@ -470,6 +478,7 @@ main(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "space-key", required_argument, NULL, 'k' },
+		{ "timezone", required_argument, NULL, 'z' },
 		{ "verify", required_argument, NULL, 'v' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
@@ -494,6 +503,7 @@ main(int argc, char **argv)
 		case 'S': o.strict = 1; break;
 		case 'F': o.force = 1; break;
 		case 'k': o.space_key = optarg; break;
+		case 'z': o.timezone = optarg; break;
 		case 'v': o.verify = optarg; break;
 		case 'r': o.report = optarg; break;
 		case 'o': o.output = optarg; break;
@@ -513,6 +523,9 @@ main(int argc, char **argv)
 	if (o.space_key != NULL && (why = pack_space_key_invalid(o.space_key)))
 		diag_die(SP_EXIT_USAGE, NULL, 0, "--space-key %s: %s",
 		    o.space_key, why);
+	if (o.timezone != NULL && (why = pack_timezone_invalid(o.timezone)))
+		diag_die(SP_EXIT_USAGE, NULL, 0, "--timezone %s: %s",
+		    o.timezone, why);
 	if (o.verify != NULL && strcmp(o.verify, "-") == 0 && o.input == NULL)
 		diag_die(SP_EXIT_USAGE, NULL, 0, "--verify -: standard input "
 		    "already carries the package");
