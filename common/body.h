@@ -269,7 +269,8 @@ size_t	 body_run(struct body *, const struct body_rules *rules, size_t n);
 /* The loaded body's format and logical text (len in *len). */
 enum body_format body_format_of(const struct body *);
 const char	*body_text(const struct body *, size_t *len);
-/* Line in the file of logical offset off (monotonic calls are cheap). */
+/* Line in the file of logical offset off: the load line plus the raw
+ * line ends before it (&#10; is not one).  Monotonic calls are cheap. */
 long	 body_line(struct body *, size_t off);
 /* Decode the XHTML text [off, off+len) (references resolved) into a
  * buffer owned by the body, valid until the next call; *n its length. */

@@ -50,8 +50,9 @@ size_t	 xt_xml_char_len(const unsigned char *s, size_t n);
 
 /*
  * Decode the reference starting at s[0] == '&' (n bytes available): the
- * five predefined entities and &#N; / &#xH; naming an XML Char.  Returns
- * the bytes consumed and puts the decoded UTF-8 (1..4 bytes) in out and
+ * five predefined entities and &#N; / &#xH; (any code point but 0 and
+ * the surrogates; the ';' within 12 bytes of the '&').  Returns the bytes
+ * consumed and puts the decoded UTF-8 (1..4 bytes) in out and
  * *olen; returns 0 if s does not start such a reference (the '&' is then
  * literal, as &nbsp; in a storage body is).
  */
