@@ -198,6 +198,7 @@ finish_inventory(struct extract *x)
 		inventory_user(x->inv, u->key, u->username, u->email, t,
 		    u->object, u->deleted);
 	}
+	xmacros_inventory(x->xm, x->inv);
 	report_each(inv_finding, x->inv);
 	inventory_close(x->inv);
 	x->inv = NULL;
@@ -283,6 +284,7 @@ main(int argc, char *argv[])
 	attach_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
+	x.xm = xmacros_new();
 	first_pass(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
@@ -296,6 +298,7 @@ main(int argc, char *argv[])
 		report_finding("export-type", PKG_DESCRIPTOR, 0, NULL,
 		    "unexpected exportType %s", type != NULL ? type : "(none)");
 	attach_check(&x);
+	xmacros_finish(x.xm);
 	x.nfinal = users_final(&x, &x.final);
 
 	if (!check)
@@ -311,6 +314,7 @@ main(int argc, char *argv[])
 	}
 	c = strict && report_count() > 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
 
+	xmacros_free(x.xm);
 	spool_close(&x.ent);
 	db_close(&x.db);
 	zipin_close(x.zip);
