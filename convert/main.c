@@ -22,6 +22,7 @@ usage(FILE *fp)
 	    "                         [--server-users FILE] [--map FILE]\n"
 	    "                         [--unmapped fail|former|ACCOUNT_ID] "
 	    "[--report FILE]\n"
+	    "                         [--jira-server OLDID=NEWID[,NAME]]...\n"
 	    "                         [-o FILE | -d DIR] [PACKAGE | DIR | -]\n",
 	    fp);
 }
@@ -40,6 +41,12 @@ help(void)
 	    "AccountId,Tombstone\n"
 	    "  --unmapped POLICY   fail (default), former, or an account ID "
 	    "to assign\n"
+	    "  --jira-server OLDID=NEWID[,NAME]\n"
+	    "                      point Jira macros on Server link OLDID at "
+	    "the Cloud\n"
+	    "                      site's Jira link NEWID (repeatable; NAME "
+	    "default\n"
+	    "                      \"System Jira\")\n"
 	    "  -o FILE             write the package to FILE (tar)\n"
 	    "  -d DIR              write the package unpacked into DIR\n"
 	    "  --dry-run           resolve, rewrite and report; write no "
@@ -132,6 +139,7 @@ cleanup(struct conv *c)
 	size_t i;
 
 	cu_close(c);
+	cv_jira_free(&c->jira);
 	db_close(&c->db);
 	for (i = 0; i < c->nhead; i++) {
 		free(c->head[i].name);
@@ -155,6 +163,7 @@ main(int argc, char *argv[])
 		{ "cloud-users", required_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "jira-server", required_argument, NULL, 'J' },
 		{ "map", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
@@ -166,16 +175,27 @@ main(int argc, char *argv[])
 	};
 	struct conv c;
 	uint64_t unmapped = 0;
+	const char *why;
 	int ch, rc;
 
 	diag_setprog(argv[0]);
 	memset(&c, 0, sizeof(c));
 	c.users_out.fd = c.ent_out.fd = -1;
+	cv_jira_init(&c.jira);
 	while ((ch = getopt_long(argc, argv, "d:ho:qV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C': c.cloud_users = optarg; break;
 		case 'd': c.outdir = optarg; break;
 		case 'h': help(); return diag_close_stdout(SP_EXIT_OK);
+		case 'J':
+			if ((why = cv_jira_map_add(&c.jira, optarg)) != NULL) {
+				diag_warn(NULL, 0, "--jira-server %s: %s", optarg,
+				    why);
+				usage(stderr);
+				cv_jira_free(&c.jira);
+				return SP_EXIT_USAGE;
+			}
+			break;
 		case 'M': c.map = optarg; break;
 		case 'n': c.dry_run = 1; break;
 		case 'o': c.out = optarg; break;
@@ -236,6 +256,7 @@ main(int argc, char *argv[])
 	cu_resolve(&c);
 	report_section("users", cu_json, &c);
 	report_section("references", cv_refs_json, &c);
+	report_section("jira", cv_jira_json, &c.jira);
 
 	if (c.policy == UNMAPPED_FAIL &&
 	    (unmapped = cu_list_unmapped(&c)) > 0 && !c.dry_run) {
@@ -252,6 +273,7 @@ main(int argc, char *argv[])
 		return SP_EXIT_FAIL;
 	}
 	cv_rewrite_entities(&c);
+	cv_jira_report(&c.jira);
 	pkg_skip(c.in);
 	cv_refs_check(&c);
 	spool_open(&c.users_out);
