@@ -592,7 +592,7 @@ verdict_jira(struct xmacros *xm, struct strbuf *j)
 	if (legacy > 0 && sqlite3_column_int64(st, 1) > 0) {
 		sb_addf(&msg, "%" PRId64 " legacy Jira macro%s name%s issues by "
 		    "the Server Jira's URL (url=), which Cloud cannot use: "
-		    "replace with a Jira macro on the Cloud site's Jira",
+		    "replace it with a Jira macro; found",
 		    legacy, legacy == 1 ? "" : "s", legacy == 1 ? "s" : "");
 		page_list(xm, pl, sqlite3_column_int64(st, 1), &msg);
 		report_finding("jira-legacy-url", "entities.xml", 0, NULL, "%s",
