@@ -225,6 +225,7 @@ body_load_raw(struct body *b, const char *raw, size_t len,
 	b->depth = 0;
 	b->ned = 0;
 	b->ed_sorted = 1;
+	b->dropped = 0;
 	sb_reset(&b->etext);
 	b->lpos = 0;
 	b->line = b->line0;

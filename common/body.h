@@ -293,7 +293,7 @@ const struct bframe *body_macro(const struct body *);
 int	 body_edit(struct body *, size_t off, size_t len, const char *s,
 	    size_t n, enum bedit_enc enc);
 size_t	 body_nedits(const struct body *);
-/* Characters dropped by the encoders so far (not XML Chars). */
+/* Characters the encoders dropped (not XML Chars) since body_load. */
 size_t	 body_dropped(const struct body *);
 
 /*

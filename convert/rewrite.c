@@ -3,17 +3,24 @@
  *
  * The lossless reader hands over gaps and objects; gaps and objects with
  * nothing to change are copied verbatim.  An object with changes is
- * copied with a list of splices (offset, length, new bytes) applied to
- * its raw bytes: member values, whole legacy members, inserted
- * atlassianAccountId properties.  Nothing is re-serialised.  New values
- * go through xml_add_cdata/xml_add_text, in the style of the file: CDATA
- * in legacy-writer files, text (CDATA only when needed) in 8.3+ files.
+ * copied with a list of splices (body.h: offset, length, new bytes)
+ * applied to its raw bytes: member values, whole legacy members, inserted
+ * atlassianAccountId properties, and the edits of the body rules.
+ * Nothing is re-serialised.  New values go through xml_add_cdata /
+ * xml_add_text, in the style of the file: CDATA in legacy-writer files,
+ * text (CDATA only when needed) in 8.3+ files.
+ *
+ * Bodies are handed to the body toolkit with convert's rule table,
+ * convert_rules[] below: one row per rewrite.  The edits come back as
+ * splices of the object, so every byte of a body outside an edit is
+ * copied as it was (several CDATA sections stay several sections).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "body.h"
 #include "convert.h"
 #include "diag.h"
 #include "entities.h"
@@ -22,18 +29,13 @@
 
 #define USER_PKG "com.atlassian.confluence.user"
 
-struct edit {
-	size_t		 off, len;	/* span of raw replaced */
-	size_t		 toff, tlen;	/* replacement in rw->text */
-};
-
 struct rw {
 	struct conv	*c;
 	int		 legacy;	/* legacy writer style: CDATA everywhere */
 	const struct xobj *o;
-	struct edit	*ed;
-	size_t		 ned, edcap;
-	struct strbuf	 text;		/* replacement bytes */
+	struct splices	 sp;		/* edits of the current object */
+	struct body	*body;
+	struct uref_rule_ctx uctx;	/* the user rule's context */
 	struct strbuf	 tmp;
 	char		 memsep[64];	/* white space before a member */
 	char		 objsep[64];	/* white space before an object */
@@ -73,37 +75,6 @@ state_outcome(int st, enum outcome if_account)
 
 /* ---- splices ------------------------------------------------------ */
 
-static struct strbuf *
-edit_begin(struct rw *rw)
-{
-	return &rw->text;
-}
-
-static void
-edit_add(struct rw *rw, size_t off, size_t len, size_t toff)
-{
-	if (rw->ned == rw->edcap) {
-		rw->edcap = rw->edcap ? rw->edcap * 2 : 16;
-		rw->ed = xreallocarray(rw->ed, rw->edcap, sizeof(*rw->ed));
-	}
-	rw->ed[rw->ned].off = off;
-	rw->ed[rw->ned].len = len;
-	rw->ed[rw->ned].toff = toff;
-	rw->ed[rw->ned].tlen = rw->text.len - toff;
-	rw->ned++;
-}
-
-static int
-cmp_edit(const void *a, const void *b)
-{
-	const struct edit *x = a, *y = b;
-
-	if (x->off != y->off)
-		return x->off < y->off ? -1 : 1;
-	/* Insertions (len 0) before a replacement at the same place. */
-	return (x->len > y->len) - (x->len < y->len);
-}
-
 static void
 emit(struct conv *c, const void *p, size_t n)
 {
@@ -112,27 +83,23 @@ emit(struct conv *c, const void *p, size_t n)
 }
 
 static void
+emit_fn(void *ctx, const void *p, size_t n)
+{
+	emit(ctx, p, n);
+}
+
+static void
 flush_object(struct rw *rw)
 {
 	const struct xobj *o = rw->o;
-	size_t pos = 0, i;
 
-	if (rw->ned == 0) {
+	if (rw->sp.n == 0) {
 		emit(rw->c, o->raw, o->raw_len);
 		return;
 	}
-	qsort(rw->ed, rw->ned, sizeof(*rw->ed), cmp_edit);
-	for (i = 0; i < rw->ned; i++) {
-		const struct edit *e = &rw->ed[i];
-
-		if (e->off < pos)
-			diag_die(SP_EXIT_FAIL, PKG_ENTITIES, o->line, "internal "
-			    "error: overlapping edits in a %s object", o->cls);
-		emit(rw->c, o->raw + pos, e->off - pos);
-		emit(rw->c, rw->text.buf + e->toff, e->tlen);
-		pos = e->off + e->len;
-	}
-	emit(rw->c, o->raw + pos, o->raw_len - pos);
+	if (splice_apply(&rw->sp, o->raw, o->raw_len, emit_fn, rw->c) < 0)
+		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, o->line, "internal "
+		    "error: overlapping edits in a %s object", o->cls);
 	rw->c->objects_changed++;
 }
 
@@ -164,14 +131,14 @@ static void
 set_value(struct rw *rw, const struct xmember *m, const char *v)
 {
 	const struct xobj *o = rw->o;
-	struct strbuf *sb = edit_begin(rw);
-	size_t toff = sb->len, off, len;
+	struct strbuf *sb = splice_text(&rw->sp);
+	size_t off, len;
 
 	if (m->is_null) {
 		sb_addf(sb, "<property name=\"%s\">", m->name);
 		add_value(rw, sb, v, 0);
 		sb_adds(sb, "</property>");
-		edit_add(rw, m->raw_off, m->raw_len, toff);
+		splice_end(&rw->sp, m->raw_off, m->raw_len);
 		return;
 	}
 	if (m->value_cdata && !m->value_multi) {
@@ -185,7 +152,7 @@ set_value(struct rw *rw, const struct xmember *m, const char *v)
 		len = m->val_len;
 	}
 	add_value(rw, sb, v, m->value_cdata);
-	edit_add(rw, off, len, toff);
+	splice_end(&rw->sp, off, len);
 }
 
 /* White space run ending at off in raw. */
@@ -204,12 +171,12 @@ static void
 insert_member(struct rw *rw, const char *xml)
 {
 	const struct xobj *o = rw->o;
-	struct strbuf *sb = edit_begin(rw);
-	size_t toff = sb->len, w = ws_before(o->raw, o->close_off);
+	struct strbuf *sb = splice_text(&rw->sp);
+	size_t w = ws_before(o->raw, o->close_off);
 
 	sb_adds(sb, rw->memsep);
 	sb_adds(sb, xml);
-	edit_add(rw, o->close_off - w, 0, toff);
+	splice_end(&rw->sp, o->close_off - w, 0);
 }
 
 static void
@@ -323,7 +290,6 @@ legacy_ref(struct rw *rw, const struct xmember *m)
 	const char *to = key_era_name(o->cls, m->name);
 	struct uinfo *u;
 	struct strbuf *sb;
-	size_t toff;
 	int st;
 
 	if (to == NULL) {
@@ -339,13 +305,12 @@ legacy_ref(struct rw *rw, const struct xmember *m)
 		count(rw, REF_ENTITY_NAME, state_outcome(st, OUT_REWRITTEN));
 		return;
 	}
-	sb = edit_begin(rw);
-	toff = sb->len;
+	sb = splice_text(&rw->sp);
 	sb_addf(sb, "<property name=\"%s\" class=\"ConfluenceUserImpl\" "
 	    "package=\"" USER_PKG "\"><id name=\"key\">", to);
 	add_value(rw, sb, u->key, 0);
 	sb_adds(sb, "</id>\n</property>");
-	edit_add(rw, m->raw_off, m->raw_len, toff);
+	splice_end(&rw->sp, m->raw_off, m->raw_len);
 	count(rw, REF_ENTITY_NAME, OUT_REWRITTEN);
 }
 
@@ -384,52 +349,25 @@ body_ref(void *ctx, enum uref_kind kind, const char *value, size_t len,
 	return 1;
 }
 
+/*
+ * convert's rule table: one row per body rewrite, run in this order
+ * (an earlier row's edit wins where two overlap).  Contexts live in
+ * struct rw.
+ */
 static void
 body(struct rw *rw, const struct xmember *m, enum body_format bf)
 {
-	struct strbuf *out = &rw->tmp;
-	const char *raw;
-	size_t n, off, len;
-	int escaped;
+	const struct body_rules convert_rules[] = {
+		{ &uref_rule, &rw->uctx },
+	};
 
-	if (m->is_null || m->value == NULL)
+	if (body_load(rw->body, rw->o, m, bf) < 0)
 		return;
-	sb_reset(out);
-	if (m->value_multi) {
-		/* Several CDATA sections or mixed content (8.3+ splits "]]>"):
-		 * scan the decoded text; if anything changes, write the whole
-		 * value back as one CDATA section. */
-		n = bf == BODY_STORAGE ?
-		    uref_storage(m->value, m->value_len, 0, body_ref, rw, out) :
-		    uref_wiki(m->value, m->value_len, 0, body_ref, rw, out);
-		if (n == 0)
-			return;
-		len = xt_cdata_unescape(out->buf, out->len);
-		{
-			struct strbuf *sb = edit_begin(rw);
-			size_t toff = sb->len;
-
-			rw->c->dropped += xml_add_cdata(sb, out->buf, len);
-			edit_add(rw, m->val_off, m->val_len, toff);
-		}
+	if (body_run(rw->body, convert_rules, sizeof(convert_rules) /
+	    sizeof(convert_rules[0])) == 0)
 		return;
-	}
-	raw = rw->o->raw + m->val_off;
-	off = m->val_off;
-	len = m->val_len;
-	escaped = !m->value_cdata;
-	n = bf == BODY_STORAGE ?
-	    uref_storage(raw, len, escaped, body_ref, rw, out) :
-	    uref_wiki(raw, len, escaped, body_ref, rw, out);
-	if (n == 0)
-		return;
-	{
-		struct strbuf *sb = edit_begin(rw);
-		size_t toff = sb->len;
-
-		sb_add(sb, out->buf, out->len);
-		edit_add(rw, off, len, toff);
-	}
+	body_commit(rw->body, &rw->sp);
+	rw->c->dropped += body_dropped(rw->body);
 }
 
 /* ---- one object ------------------------------------------------------ */
@@ -445,8 +383,7 @@ object(struct rw *rw, const struct xobj *o)
 	int st;
 
 	rw->o = o;
-	rw->ned = 0;
-	sb_reset(&rw->text);
+	splice_reset(&rw->sp);
 	c->objects++;
 
 	if (o->cls != NULL && strcmp(o->cls, "ConfluenceUserImpl") == 0)
@@ -565,6 +502,9 @@ cv_rewrite_entities(struct conv *c)
 
 	memset(&rw, 0, sizeof(rw));
 	rw.c = c;
+	rw.body = body_new();
+	rw.uctx.fn = body_ref;
+	rw.uctx.ctx = &rw;
 	strcpy(rw.memsep, "\n");
 	spool_open(&c->ent_out);
 	r = ent_open(pkg_read_fn, c->in, PKG_ENTITIES, CONV_MAX_OBJECT);
@@ -585,8 +525,8 @@ cv_rewrite_entities(struct conv *c)
 	trailer(&rw, gap, gaplen);
 	ent_close(r);
 	spool_finish(&c->ent_out);
-	free(rw.ed);
+	splice_free(&rw.sp);
+	body_free(rw.body);
 	free(rw.bodyrepl);
-	sb_free(&rw.text);
 	sb_free(&rw.tmp);
 }

@@ -4,9 +4,12 @@
  *
  * Everything goes in through prepared statements inside one transaction;
  * indexes are created at close, after the bulk insert.  Bodies are
- * scanned in place (memmem/memchr) for macros and absolute URLs; their
- * text is never stored.  Per object, the only memory touched is a few
- * reused buffers (macro tally, URL, "]] " unescape scratch).
+ * scanned for macros and absolute URLs by the inventory rule over the
+ * body toolkit (body.h; inventory_rules[] in body_row() is extract's
+ * table); their text is never stored.  Only real markup counts: macros
+ * and links shown as text, in code macros or in comments do not.  Per
+ * object, the only memory touched is a few reused buffers (macro tally,
+ * URL, "]] " unescape scratch, the body's).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "db.h"
 #include "diag.h"
 #include "entities.h"
@@ -148,6 +152,9 @@ struct inventory {
 	struct strbuf	 names;		/* macro names of the current body */
 	struct mac	*mac;
 	size_t		 nmac, capmac;
+	struct body	*body;
+	const char	*src_id;	/* owner of the body being scanned */
+	const char	*src_cls;
 	uint64_t	 objects;
 };
 
@@ -296,97 +303,6 @@ macro_add(struct inventory *inv, const char *name, size_t len)
 	sb_add(&inv->names, name, len);
 }
 
-/*
- * Value of attribute attr (e.g. "ac:name") in the tag text [p, end):
- * preceded by white space, quoted with ", ' or (escaped form) &quot;.
- */
-static const char *
-tag_attr(const char *p, const char *end, const char *attr, size_t *len)
-{
-	size_t alen = strlen(attr);
-	const char *h, *v, *q;
-
-	while (p < end && (h = memmem(p, (size_t)(end - p), attr, alen)) != NULL) {
-		p = h + alen;
-		if (!isspace((unsigned char)h[-1]) || p >= end || *p != '=')
-			continue;
-		v = p + 1;
-		if (v < end && (*v == '"' || *v == '\'')) {
-			q = memchr(v + 1, *v, (size_t)(end - v - 1));
-			v++;
-		} else if (has_prefix(v, end, "&quot;")) {
-			v += 6;
-			q = memmem(v, (size_t)(end - v), "&quot;", 6);
-		} else
-			continue;
-		if (q == NULL)
-			return NULL;
-		*len = (size_t)(q - v);
-		return v;
-	}
-	return NULL;
-}
-
-/* <ac:structured-macro ... ac:name="x"> and <ac:macro ac:name="x">, also
- * as escaped text (&lt;ac:macro ac:name=&quot;x&quot;&gt;). */
-static void
-scan_macros(struct inventory *inv, const char *s, size_t n)
-{
-	const char *e = s + n, *p = s, *h, *t, *end, *name;
-	size_t nlen;
-	int esc;
-
-	while ((h = memmem(p, (size_t)(e - p), "ac:", 3)) != NULL) {
-		p = t = h + 3;
-		if (h > s && h[-1] == '<')
-			esc = 0;
-		else if (h - s >= 4 && memcmp(h - 4, "&lt;", 4) == 0)
-			esc = 1;
-		else
-			continue;
-		if (has_prefix(t, e, "structured-macro"))
-			t += 16;
-		else if (has_prefix(t, e, "macro"))
-			t += 5;
-		else
-			continue;
-		if (t >= e || !(isspace((unsigned char)*t) || *t == '>' ||
-		    *t == '/' || (esc && *t == '&')))
-			continue;
-		end = esc ? memmem(t, (size_t)(e - t), "&gt;", 4) :
-		    memchr(t, '>', (size_t)(e - t));
-		if (end == NULL)
-			end = e;
-		if ((name = tag_attr(t - 1, end, "ac:name", &nlen)) != NULL)
-			macro_add(inv, name, nlen);
-		p = end;
-	}
-}
-
-/* Append s decoding the XML predefined entities (&amp; ...). */
-static void
-add_decoded(struct strbuf *sb, const char *s, size_t n)
-{
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		{ "&quot;", '"' }, { "&apos;", '\'' }, { "&#39;", '\'' },
-	};
-	const char *e = s + n;
-	size_t i;
-
-	while (s < e) {
-		if (*s == '&')
-			for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
-				if (has_prefix(s, e, ents[i].ent)) {
-					sb_addc(sb, ents[i].c);
-					s += strlen(ents[i].ent);
-					goto next;
-				}
-		sb_addc(sb, *s++);
-next:		;
-	}
-}
-
 /* scheme://host... : sets inv->host to the lower-cased host; 0 if not
  * absolute. */
 static int
@@ -429,35 +345,45 @@ link_row(struct inventory *inv, const char *src, const char *srccls,
 	db_run(&inv->d, st);
 }
 
-/* Absolute URLs in href="..." and ri:value="..." (ri:url). */
+/*
+ * The inventory rule: ac:name of every macro (<ac:structured-macro>,
+ * 4.x <ac:macro>), and absolute URLs in href="..." and ri:value="..."
+ * (ri:url) of any element.
+ */
 static void
-scan_urls(struct inventory *inv, const char *s, size_t n, const char *src,
-    const char *srccls)
+inv_token(struct body *b, const struct btok *t, void *arg)
 {
-	static const char *const attrs[] = { "href", "ri:value" };
-	const char *e = s + n, *p, *h, *v, *q;
-	size_t a, alen;
+	struct inventory *inv = arg;
+	const struct battr *a;
+	size_t i;
 
-	for (a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++) {
-		alen = strlen(attrs[a]);
-		for (p = s; (h = memmem(p, (size_t)(e - p), attrs[a], alen)) != NULL;
-		    p = h + alen) {
-			if (h == s || !isspace((unsigned char)h[-1]))
-				continue;
-			v = h + alen;
-			if (v + 1 >= e || *v != '=' || (v[1] != '"' && v[1] != '\''))
-				continue;
-			v += 2;
-			if ((q = memchr(v, v[-1], (size_t)(e - v))) == NULL)
-				break;
-			sb_reset(&inv->url);
-			add_decoded(&inv->url, v, (size_t)(q - v));
-			if (url_host(inv, inv->url.buf, inv->url.len))
-				link_row(inv, src, srccls, "url-in-body", NULL,
-				    NULL, inv->url.buf, inv->url.len);
-		}
+	if ((btok_is(t, "ac:structured-macro") || btok_is(t, "ac:macro")) &&
+	    (a = btok_attr(t, "ac:name")) != NULL)
+		macro_add(inv, a->val, a->val_len);
+	for (i = 0; i < t->nattr; i++) {
+		a = &t->attr[i];
+		if (!((a->name_len == 4 && memcmp(a->name, "href", 4) == 0) ||
+		    (a->name_len == 8 && memcmp(a->name, "ri:value", 8) == 0)))
+			continue;
+		sb_reset(&inv->url);
+		sb_add(&inv->url, a->val, a->val_len);
+		if (url_host(inv, inv->url.buf, inv->url.len))
+			link_row(inv, inv->src_id, inv->src_cls, "url-in-body",
+			    NULL, NULL, inv->url.buf, inv->url.len);
 	}
 }
+
+static const char *const inv_triggers[] = {
+	"ac:macro", "ac:structured-macro", "href", "ri:value", NULL
+};
+
+static const struct body_rule inventory_rule = {
+	.name = "inventory",
+	.formats = 1u << BODY_STORAGE,
+	.storage_triggers = inv_triggers,
+	.want = 1u << BT_START,
+	.token = inv_token,
+};
 
 static void
 body_row(struct inventory *inv, const struct xobj *o,
@@ -488,7 +414,17 @@ body_row(struct inventory *inv, const struct xobj *o,
 
 	inv->nmac = 0;
 	sb_reset(&inv->names);
-	scan_macros(inv, body->value, body->value_len);
+	inv->src_id = owner_id;
+	inv->src_cls = owner_cls;
+	if (body_load(inv->body, o, body, bf) == 0) {
+		/* extract's rule table for the inventory */
+		const struct body_rules inventory_rules[] = {
+			{ &inventory_rule, inv },
+		};
+
+		body_run(inv->body, inventory_rules, sizeof(inventory_rules) /
+		    sizeof(inventory_rules[0]));
+	}
 	st = inv->st[S_MACRO];
 	for (i = 0; i < inv->nmac; i++) {
 		bind_str(inv, st, 1, owner_id);
@@ -498,7 +434,6 @@ body_row(struct inventory *inv, const struct xobj *o,
 		db_bind_i64(&inv->d, st, 4, inv->mac[i].n);
 		db_run(&inv->d, st);
 	}
-	scan_urls(inv, body->value, body->value_len, owner_id, owner_cls);
 }
 
 /* ---- objects ------------------------------------------------------- */
@@ -680,6 +615,7 @@ inventory_open(const char *path)
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
 	int i;
 
+	inv->body = body_new();
 	db_open(&inv->d, path);
 	db_exec(&inv->d, "BEGIN;");
 	db_exec(&inv->d, schema);
@@ -841,5 +777,6 @@ inventory_close(struct inventory *inv)
 	sb_free(&inv->host);
 	sb_free(&inv->names);
 	free(inv->mac);
+	body_free(inv->body);
 	free(inv);
 }

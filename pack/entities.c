@@ -9,8 +9,11 @@
  *    write it (after a UTF-8 byte order mark, if any);
  *  - when collections are rebuilt (writer=new), the missing parent->child
  *    collections are inserted just before "</object>" (collections.c);
- *  - with --space-key, the values listed in spacekey.c / pack_sk_names.
+ *  - with --space-key, the values listed in spacekey.c / pack_sk_names;
+ *    in bodies, the space-key rule (common/spacekey.h) through pack's
+ *    rule table, pack_rules[] below.
  *
+ * Changes are splices of the object's raw bytes (body.h), applied once.
  * Nothing is reformatted: 8.3+ raw text values stay raw (XML is XML).
  */
 #include <ctype.h>
@@ -18,9 +21,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "body.h"
 #include "diag.h"
 #include "entities.h"
 #include "model.h"
+#include "spacekey.h"
 #include "strbuf.h"
 #include "pack.h"
 
@@ -70,39 +75,11 @@ pack_first_gap(const char *gap, size_t len, struct strbuf *out,
 	}
 }
 
-struct edit {
-	size_t		 off, len;
-	struct strbuf	 repl;
-};
-
+/* What rewriting one object needs, reused from object to object. */
 struct edits {
-	struct edit	*e;
-	size_t		 n, cap;
+	struct splices	 sp;
+	struct body	*body;
 };
-
-static struct strbuf *
-edit_add(struct edits *ed, size_t off, size_t len)
-{
-	struct edit *e;
-
-	if (ed->n == ed->cap) {
-		ed->cap = ed->cap ? ed->cap * 2 : 8;
-		ed->e = xreallocarray(ed->e, ed->cap, sizeof(*ed->e));
-	}
-	e = &ed->e[ed->n++];
-	e->off = off;
-	e->len = len;
-	memset(&e->repl, 0, sizeof(e->repl));
-	return &e->repl;
-}
-
-static int
-cmp_edit(const void *a, const void *b)
-{
-	const struct edit *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
-}
 
 static int
 val_is(const struct xmember *m, const char *s, int icase)
@@ -127,8 +104,9 @@ replace_value(struct edits *ed, const struct xmember *m, const char *s)
 		 * at an unknown offset; cannot happen for a matching value. */
 		return;
 	}
-	r = edit_add(ed, m->val_off, m->val_len);
+	r = splice_text(&ed->sp);
 	sb_adds(r, s);
+	splice_end(&ed->sp, m->val_off, m->val_len);
 }
 
 static char *
@@ -146,6 +124,7 @@ space_key_edits(struct pack_ent *e, const struct xobj *o, struct edits *ed)
 {
 	struct pack_stats *st = e->st;
 	const struct xmember *m, *body;
+	enum body_format bf;
 	char *olow, *nlow;
 
 	olow = lower_dup(e->old_key);
@@ -185,21 +164,18 @@ space_key_edits(struct pack_ent *e, const struct xobj *o, struct edits *ed)
 			replace_value(ed, m, e->new_key);
 			st->sk[SK_DRAFT_KEY]++;
 		}
-	} else if (model_body(o, &body) != BODY_NONE && body != NULL &&
-	    body->val_len > 0) {
-		struct strbuf tmp = STRBUF_INIT;
-		size_t n;
+	} else if ((bf = model_body(o, &body)) != BODY_NONE &&
+	    body_load(ed->body, o, body, bf) == 0) {
+		/* pack's rule table: one row per body rewrite */
+		struct spacekey_ctx sk = { e->old_key, e->new_key, 0 };
+		const struct body_rules pack_rules[] = {
+			{ &spacekey_rule, &sk },
+		};
 
-		n = pack_sk_body(o->raw + body->val_off, body->val_len,
-		    e->old_key, e->new_key, &tmp);
-		if (n > 0) {
-			struct strbuf *r = edit_add(ed, body->val_off,
-			    body->val_len);
-
-			*r = tmp;
-			st->sk[SK_BODY_REF] += n;
-		} else
-			sb_free(&tmp);
+		if (body_run(ed->body, pack_rules, sizeof(pack_rules) /
+		    sizeof(pack_rules[0])) > 0)
+			body_commit(ed->body, &ed->sp);
+		st->sk[SK_BODY_REF] += sk.renamed;
 	}
 	free(olow);
 	free(nlow);
@@ -209,17 +185,19 @@ space_key_edits(struct pack_ent *e, const struct xobj *o, struct edits *ed)
 static void
 insert_edit(void *ctx, size_t off, const char *s, size_t n)
 {
-	sb_add(edit_add(ctx, off, 0), s, n);
+	struct edits *ed = ctx;
+
+	splice_add(&ed->sp, off, 0, s, n);
 }
 
 static void
-rewrite_object(struct pack_ent *e, const struct xobj *o, pack_write_fn wr,
-    void *wrctx)
+rewrite_object(struct pack_ent *e, struct edits *ed, const struct xobj *o,
+    pack_write_fn wr, void *wrctx)
 {
-	struct edits ed = { NULL, 0, 0 };
 	struct strbuf ins = STRBUF_INIT;
-	size_t i, pos;
+	size_t i;
 
+	splice_reset(&ed->sp);
 	if (o->cls != NULL && strcmp(o->cls, "Space") == 0) {
 		const struct xmember *k = xobj_member(o, "key");
 
@@ -229,34 +207,25 @@ rewrite_object(struct pack_ent *e, const struct xobj *o, pack_write_fn wr,
 			e->st->space_key_seen = xstrdup(k->value);
 	}
 	if (e->old_key != NULL && o->cls != NULL)
-		space_key_edits(e, o, &ed);
+		space_key_edits(e, o, ed);
 	if (e->rel != NULL) {
 		pack_learn_package(o->cls, o->pkg);
-		pack_rel_append(e->rel, o, &ins, e->st, insert_edit, &ed);
+		pack_rel_append(e->rel, o, &ins, e->st, insert_edit, ed);
 	}
-	if (ed.n == 0 && ins.len == 0) {
+	if (ins.len > 0)	/* after every other edit at </object> */
+		splice_add(&ed->sp, o->close_off, 0, ins.buf, ins.len);
+	sb_free(&ins);
+	if (ed->sp.n == 0) {
 		wr(wrctx, o->raw, o->raw_len);
 		return;
 	}
-	if (ed.n > 1)
-		qsort(ed.e, ed.n, sizeof(*ed.e), cmp_edit);
-	pos = 0;
-	for (i = 0; i < ed.n; i++) {
-		if (ed.e[i].off < pos || ed.e[i].off + ed.e[i].len > o->close_off)
-			diag_die(SP_EXIT_FAIL, "entities.xml", o->line,
-			    "internal error: overlapping edits");
-		wr(wrctx, o->raw + pos, ed.e[i].off - pos);
-		if (ed.e[i].repl.len > 0)
-			wr(wrctx, ed.e[i].repl.buf, ed.e[i].repl.len);
-		pos = ed.e[i].off + ed.e[i].len;
-		sb_free(&ed.e[i].repl);
-	}
-	wr(wrctx, o->raw + pos, o->close_off - pos);
-	if (ins.len > 0)
-		wr(wrctx, ins.buf, ins.len);
-	wr(wrctx, o->raw + o->close_off, o->raw_len - o->close_off);
-	free(ed.e);
-	sb_free(&ins);
+	for (i = 0; i < ed->sp.n; i++)
+		if (ed->sp.v[i].off + ed->sp.v[i].len > o->close_off)
+			break;
+	if (i < ed->sp.n || splice_apply(&ed->sp, o->raw, o->raw_len, wr,
+	    wrctx) < 0)
+		diag_die(SP_EXIT_FAIL, "entities.xml", o->line,
+		    "internal error: overlapping edits");
 }
 
 void
@@ -269,7 +238,9 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 	size_t gaplen;
 	int rc, first = 1;
 	struct strbuf sb = STRBUF_INIT;
+	struct edits ed = { SPLICES_INIT, NULL };
 
+	ed.body = body_new();
 	r = ent_open(rd, rdctx, fname, PACK_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, fname, 0, "cannot read");
@@ -281,7 +252,7 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 		} else
 			wr(wrctx, gap, gaplen);
 		e->st->objects++;
-		rewrite_object(e, o, wr, wrctx);
+		rewrite_object(e, &ed, o, wr, wrctx);
 	}
 	if (rc < 0) {
 		ent_close(r);
@@ -295,4 +266,6 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 		wr(wrctx, gap, gaplen);
 	ent_close(r);
 	sb_free(&sb);
+	splice_free(&ed.sp);
+	body_free(ed.body);
 }

@@ -106,12 +106,7 @@ void		 pack_rel_free(struct pack_rel *);
 
 /* NULL if key is acceptable as a Cloud space key, else why not. */
 const char	*pack_space_key_invalid(const char *key);
-/* Rewrites every ri:space-key attribute whose value is old (ASCII
- * case-insensitive) to new in raw body bytes (CDATA content or escaped
- * text: quotes may be " ' &quot; &apos;).  Appends the result to out and
- * returns the number of references changed. */
-size_t		 pack_sk_body(const char *raw, size_t len, const char *old_key,
-		    const char *new_key, struct strbuf *out);
+/* The body rewrite is the space-key rule, common/spacekey.h. */
 
 /* ---- entities.c --------------------------------------------------- */
 

@@ -320,6 +320,29 @@ is "$(mval "$T/hm/out/spaceport/manifest.tsv" convert.users.account-key)" 1 "han
 run spaceport-convert -q --strict --cloud-users "$H/cloud-users.csv" --server-users "$H/server-users.csv" --dry-run "$T/hm/pkg"
 is "$rc" 1 "hand-made: --strict fails on the left references"
 
+# ---- a body in several CDATA sections: only the rewritten attributes change
+# The expectation is the input with the two user keys replaced by sed, so
+# every other byte (section boundaries, the "]]]]><![CDATA[>" split, the
+# text between sections, quotes) must come out as it went in.
+M=$T/mc
+mkdir -p "$M"
+KA=8a7f808a00000000000000000000aaaa; AA=557058:aaaaaaaa-0000-4000-8000-00000000000a
+KB=8a7f808a00000000000000000000bbbb; AB=557058:aaaaaaaa-0000-4000-8000-00000000000b
+MBODY='<![CDATA[<p>1 <ri:user ri:userkey="'$KB'"/> x]]]]><![CDATA[>y</p>]]>&lt;p&gt;&amp;nbsp;&lt;/p&gt;
+<![CDATA[<p>2 <ac:link><ri:user ri:userkey='"'$KA'"'/></ac:link>]]><![CDATA[ <ri:user ri:userkey="'$KB'" /></p>]] ]]>'
+awk -v body="$MBODY" '/<\/hibernate-generic>/ { print "<object class=\"BodyContent\" package=\"com.atlassian.confluence.core\">"; print "<id name=\"id\">299</id>"; print "<property name=\"body\">" body "</property>"; print "<property name=\"content\" class=\"Page\" package=\"com.atlassian.confluence.pages\"><id name=\"id\">100</id>"; print "</property>"; print "<property name=\"bodyType\">2</property>"; print "</object>" } { print }' "$H/entities.xml" >"$M/entities.xml"
+cp "$H/exportDescriptor.properties" "$M/"
+(cd "$M" && zip -qX mc.zip entities.xml exportDescriptor.properties)
+spaceport-extract -q -d "$M/pkg" "$M/mc.zip"
+run spaceport-convert -q --cloud-users "$H/cloud-users.csv" --server-users "$H/server-users.csv" -d "$M/out" "$M/pkg"
+is "$rc" 0 "multi-CDATA body: converts"
+sed -n '/<id name="id">299<\/id>/,/<\/object>/p' "$M/entities.xml" |
+    sed -e "s/ri:userkey=\"$KB\"/ri:account-id=\"$AB\"/g" \
+        -e "s/ri:userkey='$KA'/ri:account-id='$AA'/g" >"$M/want"
+sed -n '/<id name="id">299<\/id>/,/<\/object>/p' "$M/out/entities.xml" >"$M/got"
+is "$(grep -o '<!\[CDATA\[' "$M/want" | wc -l | tr -d ' ')/$(grep -c userkey "$M/want")" "4/0" "multi-CDATA body: expectation has its sections and no key left"
+check "multi-CDATA body: every byte outside the rewritten attributes unchanged" cmp "$M/want" "$M/got"
+
 # ---- real fixtures ----------------------------------------------------------
 
 mkdir -p "$T/rf"
