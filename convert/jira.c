@@ -316,8 +316,8 @@ cv_jira_report(struct cv_jira *j)
 		if (l->server != NULL)
 			sb_addf(&sb, " \"%s\"", l->server);
 		sb_addf(&sb, " %s: no --jira-server mapping, so Cloud cannot "
-		    "show their issues; give the Cloud site's Jira link id with "
-		    "--jira-server %s=NEWID; ", l->server_id != NULL ?
+		    "show the issues; give the Cloud site's Jira link id with "
+		    "--jira-server '%s=NEWID'; ", l->server_id != NULL ?
 		    l->server_id : "(no serverId)", l->server_id != NULL ?
 		    l->server_id : l->server != NULL ? l->server : "OLDID");
 		pages(&sb, l->pages, l->npages, l->more);

@@ -186,4 +186,94 @@ done
 is "$(cut -f2- "$T/rc/xwiki-jira-macros.txt" | grep -c .)" 4 \
     "the recount sees the Jira fixture (2 macros, 2 links)"
 
+# --- spaceport-convert --jira-server on the real Jira fixture -------------
+CU=$FIX/users/cloud-users.csv
+OLD=520ce16e-e768-373b-b327-d7568ea882d1
+NEW=0f0e0d0c-0b0a-4908-8706-050403020100
+NEW2=11112222-3333-4444-5555-666677778888
+spaceport-extract -q "$T/fx/xwiki-jira-macros.zip" >"$T/jp.tar"
+# jconv NAME ARGS...: convert the Jira fixture's package; sets rc, err,
+# $T/NAME.json and $T/NAME.xml (the entities.xml written), and the
+# recount of the output in $T/rc/NAME.txt
+jconv() {
+	local n=$1; shift
+	run spaceport-convert --unmapped former --report "$T/$n.json" -o "$T/$n.tar" "$@" "$T/jp.tar"
+	tar -xOf "$T/$n.tar" entities.xml >"$T/$n.xml" 2>/dev/null
+}
+jconv j0
+is "$rc" 0 "convert without --jira-server"
+jconv j1 --jira-server "$OLD=$NEW"
+is "$rc" 0 "convert --jira-server OLD=NEW"
+jconv j2 --jira-server "$OLD=$NEW" --jira-server "Jira ID=$NEW2,Cloud Jira"
+is "$rc" 0 "convert --jira-server twice (a serverId and a server name)"
+python3 "$FIX/macros/recount.py" -d "$T/rc" "$T/j0.xml" "$T/j1.xml" "$T/j2.xml"
+python3 - "$T" <<'PY' >"$T/jconv.got"
+import json, os, re, sys
+t = sys.argv[1]
+inp = open(os.path.join(t, "fx/xwiki-jira-macros.d/entities.xml")).read()
+strip = lambda s: re.sub(r'<ac:parameter ac:name="server(Id)?">[^<]*'
+                         r'</ac:parameter>', "", s)
+for n in ("j0", "j1", "j2"):
+    r = json.load(open(os.path.join(t, n + ".json")))
+    print(n, "findings", sorted((f["code"], f["subject"]) for f in r["findings"]))
+    print(n, "rewritten", r["jira"]["rewritten"], "unmapped",
+          sorted((u["server"], u["server_id"] or "-", u["macros"])
+                 for u in r["jira"]["unmapped"]))
+    out = open(os.path.join(t, n + ".xml")).read()
+    print(n, "rest unchanged", strip(out) == strip(inp))
+PY
+sed 's/^/# /' "$T/jconv.got" >&2
+jl() { grep '^jira' "$T/rc/$1.txt" | cut -f2- | tr '\t\n' '| '; }
+is "$(jl j0)" "Jira ID|-|1|1 Jira ID|$OLD|7|1 " "without --jira-server: the Server links are left (recount of the output)"
+is "$(jl j1)" "Jira ID|-|1|1 System Jira|$NEW|7|1 " "--jira-server: the 7 macros on $OLD point at the Cloud link, server=System Jira"
+is "$(jl j2)" "Cloud Jira|$NEW2|1|1 System Jira|$NEW|7|1 " "a macro without serverId mapped by its server name gets one"
+while read -r n what rest; do
+	case "$n $what" in
+	"j0 findings") is "$rest" "[('jira-unmapped', '$OLD'), ('jira-unmapped', 'Jira ID')]" \
+	    "without --jira-server: both links reported as jira-unmapped";;
+	"j1 findings") is "$rest" "[('jira-unmapped', 'Jira ID')]" \
+	    "--jira-server: the unmapped link is still reported";;
+	"j2 findings") is "$rest" "[]" "every link mapped: no finding";;
+	"j0 rewritten") is "$rest" "0 unmapped [('Jira ID', '-', 1), ('Jira ID', '$OLD', 7)]" "j0: report";;
+	"j1 rewritten") is "$rest" "7 unmapped [('Jira ID', '-', 1)]" "j1: report";;
+	"j2 rewritten") is "$rest" "8 unmapped []" "j2: report";;
+	"j0 rest") is "$rest" "True" "j0: entities.xml unchanged apart from server/serverId";;
+	"j1 rest") is "$rest" "True" "j1: nothing but server/serverId changed";;
+	"j2 rest") is "$rest" "True" "j2: nothing but server/serverId changed";;
+	esac
+done <"$T/jconv.got"
+check "j2 output is well-formed" xmllint --noout --nonet "$T/j2.xml"
+like "$(grep -c 'Jira macro' <<<"$err")" '^0$' "j2: no Jira warning on stderr"
+# unused mapping, usage errors
+jconv j3 --jira-server "nosuch=$NEW"
+like "$err" "jira-map-unused|--jira-server nosuch=$NEW: no Jira macro uses nosuch" \
+    "a mapping no macro uses is reported"
+for bad in "$OLD" "$OLD=" "$OLD=not-a-uuid" "=$NEW" "$OLD=$NEW," \
+    "$OLD=${NEW}x"; do
+	run spaceport-convert --unmapped former --jira-server "$bad" -o "$T/bad.tar" "$T/jp.tar"
+	is "$rc" 2 "--jira-server '$bad' is a usage error"
+	check "--jira-server '$bad': nothing written" test ! -e "$T/bad.tar"
+done
+run spaceport-convert --unmapped former --jira-server "$OLD=$NEW" --jira-server "$OLD=$NEW2" \
+    -o "$T/bad.tar" "$T/jp.tar"
+is "$rc" 2 "the same OLDID twice is a usage error"
+run spaceport-convert --unmapped former --strict -o "$T/s.tar" "$T/jp.tar"
+is "$rc" 1 "--strict: unmapped Jira links fail convert"
+# the whole pipeline: the packed zip carries the Cloud ids
+spaceport-convert -q --unmapped former --jira-server "$OLD=$NEW" "$T/jp.tar" |
+    spaceport-pack -q >"$T/j.zip"
+is "$(unzip -p "$T/j.zip" entities.xml | grep -c "$NEW")" 7 "the packed zip has the 7 Cloud ids"
+
+# the generated export: legacy url= macros are reported, never rewritten
+spaceport-extract -q "$T/gen.zip" >"$T/gp.tar"
+run spaceport-convert --unmapped former --report "$T/g.json" \
+    --jira-server "11111111-2222-3333-4444-555555555555=$NEW" -o "$T/g.tar" "$T/gp.tar"
+is "$rc" 0 "convert the generated export"
+like "$err" "jira-legacy-url|legacy Jira macro names issues by the Server Jira's URL" \
+    "convert reports the legacy url= macro"
+tar -xOf "$T/g.tar" entities.xml >"$T/g.xml"
+python3 "$FIX/macros/recount.py" -d "$T/rc" "$T/g.xml"
+is "$(jl g)" "Old JIRA|-|1|1 Other JIRA|aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee|2|1 System Jira|$NEW|4|2 url|url|1|1 " \
+    "generated: the 4 macros on the mapped link rewritten, the others left (recount)"
+
 done_testing
