@@ -220,7 +220,7 @@ for n in ("j0", "j1", "j2"):
           sorted((u["server"], u["server_id"] or "-", u["macros"])
                  for u in r["jira"]["unmapped"]))
     out = open(os.path.join(t, n + ".xml")).read()
-    print(n, "rest unchanged", strip(out) == strip(inp))
+    print(n, "rest", strip(out) == strip(inp))
 PY
 sed 's/^/# /' "$T/jconv.got" >&2
 jl() { grep '^jira' "$T/rc/$1.txt" | cut -f2- | tr '\t\n' '| '; }
