@@ -99,6 +99,8 @@ void	 xmacros_object(struct xmacros *, const struct xobj *);
 void	 xmacros_body(struct xmacros *, const struct xobj *);
 /* After the pass: findings, report section, summary lines. */
 void	 xmacros_finish(struct xmacros *);
+/* Its lines of the summary (after xmacros_finish). */
+void	 xmacros_summary(struct xmacros *);
 /* Tables and views for --inventory (before inventory_close). */
 void	 xmacros_inventory(struct xmacros *, struct inventory *);
 void	 xmacros_free(struct xmacros *);

@@ -78,6 +78,7 @@ struct xmacros {
 	struct tallies	 use, nest;
 	/* totals */
 	uint64_t	 bodies, macros, jira;
+	uint64_t	 unsupported, unknown;	/* kinds with a finding */
 	struct strbuf	 json;
 };
 
@@ -126,6 +127,17 @@ tallies_free(struct tallies *t)
 {
 	free(t->v);
 	sb_free(&t->names);
+}
+
+static int
+nest_renders(const char *outer)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nest_ok) / sizeof(nest_ok[0]); i++)
+		if (strcmp(nest_ok[i], outer) == 0)
+			return 1;
+	return 0;
 }
 
 /* ---- the rule ---------------------------------------------------------- */
@@ -230,6 +242,7 @@ rule_end(struct body *b, void *ctx)
 		db_bind_text(&xm->d, xm->ins_nest, 4, p + strlen(p) + 1,
 		    (int)(xm->nest.v[i].len - strlen(p) - 1));
 		db_bind_i64(&xm->d, xm->ins_nest, 5, xm->nest.v[i].n);
+		db_bind_i64(&xm->d, xm->ins_nest, 6, nest_renders(p));
 		db_run(&xm->d, xm->ins_nest);
 	}
 }
@@ -276,14 +289,14 @@ xmacros_new(void)
 	    "CREATE TABLE use(content_id TEXT, body_id TEXT, name TEXT,"
 	    " n INTEGER);"
 	    "CREATE TABLE nest(content_id TEXT, body_id TEXT, outer TEXT,"
-	    " inner TEXT, n INTEGER);"
+	    " inner TEXT, n INTEGER, cloud_container INTEGER);"
 	    "CREATE TABLE jira(content_id TEXT, body_id TEXT, macro TEXT,"
 	    " server TEXT, server_id TEXT, url TEXT, issue_key TEXT,"
 	    " jql TEXT);"
 	    "CREATE TABLE content(id TEXT, class TEXT, title TEXT,"
 	    " live INTEGER);");
 	xm->ins_use = db_prep(&xm->d, "INSERT INTO use VALUES(?,?,?,?)");
-	xm->ins_nest = db_prep(&xm->d, "INSERT INTO nest VALUES(?,?,?,?,?)");
+	xm->ins_nest = db_prep(&xm->d, "INSERT INTO nest VALUES(?,?,?,?,?,?)");
 	xm->ins_jira = db_prep(&xm->d,
 	    "INSERT INTO jira VALUES(?,?,?,?,?,?,?,?)");
 	xm->ins_content = db_prep(&xm->d,
@@ -346,17 +359,6 @@ xmacros_body(struct xmacros *xm, const struct xobj *o)
 }
 
 /* ---- the verdict ------------------------------------------------------- */
-
-static int
-nest_renders(const char *outer)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(nest_ok) / sizeof(nest_ok[0]); i++)
-		if (strcmp(nest_ok[i], outer) == 0)
-			return 1;
-	return 0;
-}
 
 static const char *
 col(sqlite3_stmt *st, int i)
@@ -425,7 +427,6 @@ verdict_macros(struct xmacros *xm, struct strbuf *j)
 	const struct macro_compat *mc;
 	const char *name;
 	int64_t uses, pages, live;
-	uint64_t unsupported = 0, unknown = 0;
 	int first = 1;
 
 	st = db_prep(&xm->d, "SELECT u.name, sum(u.n),"
@@ -467,17 +468,14 @@ verdict_macros(struct xmacros *xm, struct strbuf *j)
 		report_finding(mc == NULL ? "macro-unknown" : "macro-unsupported",
 		    "entities.xml", 0, name, "%s", sb_str(&msg));
 		if (mc == NULL)
-			unknown++;
+			xm->unknown++;
 		else
-			unsupported++;
+			xm->unsupported++;
 	}
 	sb_addc(j, ']');
 	db_finalize(st);
 	db_finalize(pl);
 	sb_free(&msg);
-	report_summary_line("macros:", "%" PRIu64 " in %" PRIu64 " bodies; %"
-	    PRIu64 " kinds Cloud will not render, %" PRIu64 " user/app",
-	    xm->macros, xm->bodies, unsupported, unknown);
 }
 
 static void
@@ -569,11 +567,6 @@ verdict_jira(struct xmacros *xm, struct strbuf *j)
 		    (int64_t)sqlite3_column_int64(st, 4));
 		json_str(j, col(st, 5));
 		sb_addc(j, '}');
-		report_summary_line("jira link:", "%s %s: %" PRId64 " macros on %"
-		    PRId64 " pages", col(st, 0) != NULL ? col(st, 0) :
-		    "(no server)", col(st, 1) != NULL ? col(st, 1) :
-		    "(no serverId)", (int64_t)sqlite3_column_int64(st, 2),
-		    (int64_t)sqlite3_column_int64(st, 3));
 	}
 	sb_addc(j, ']');
 	db_finalize(st);
@@ -628,6 +621,29 @@ xmacros_finish(struct xmacros *xm)
 	report_section("macros", report_fn, xm);
 }
 
+/* The summary lines: macros, then one per Jira application link. */
+void
+xmacros_summary(struct xmacros *xm)
+{
+	sqlite3_stmt *st;
+
+	report_summary_line("macros:", "%" PRIu64 " in %" PRIu64 " bodies; %"
+	    PRIu64 " kinds Cloud will not render, %" PRIu64 " user/app",
+	    xm->macros, xm->bodies, xm->unsupported, xm->unknown);
+	st = db_prep(&xm->d, "SELECT j.server, j.server_id, count(*),"
+	    " count(DISTINCT j.content_id) FROM jira j"
+	    " WHERE j.url IS NULL OR j.server_id IS NOT NULL"
+	    " GROUP BY j.server, j.server_id ORDER BY 3 DESC, 1, 2");
+	while (db_step(&xm->d, st))
+		report_summary_line("  jira link:", "%s %s: %" PRId64
+		    " macros, %" PRId64 " pages", col(st, 0) != NULL ?
+		    col(st, 0) : "(no server)", col(st, 1) != NULL ?
+		    col(st, 1) : "(no serverId)",
+		    (int64_t)sqlite3_column_int64(st, 2),
+		    (int64_t)sqlite3_column_int64(st, 3));
+	db_finalize(st);
+}
+
 /* ---- the inventory ----------------------------------------------------- */
 
 static const char inv_schema[] =
@@ -669,14 +685,40 @@ static const char inv_schema[] =
     "CREATE INDEX jira_macros_server ON jira_macros(server_id);"
     "CREATE INDEX macro_nesting_pair ON macro_nesting(outer, inner);";
 
+/* Every row of query q (private database) into d through insert ins. */
+static void
+copy_rows(struct xmacros *xm, struct db *d, const char *q, const char *ins)
+{
+	sqlite3_stmt *qs = db_prep(&xm->d, q), *st = db_prep(d, ins);
+	int k, n = sqlite3_column_count(qs);
+
+	while (db_step(&xm->d, qs)) {
+		for (k = 0; k < n; k++)
+			switch (sqlite3_column_type(qs, k)) {
+			case SQLITE_INTEGER:
+				db_bind_i64(d, st, k + 1,
+				    sqlite3_column_int64(qs, k));
+				break;
+			case SQLITE_NULL:
+				db_bind_null(d, st, k + 1);
+				break;
+			default:
+				db_bind_text(d, st, k + 1, col(qs, k), -1);
+				break;
+			}
+		db_run(d, st);
+	}
+	db_finalize(qs);
+	db_finalize(st);
+}
+
 void
 xmacros_inventory(struct xmacros *xm, struct inventory *inv)
 {
 	struct db *d = inventory_db(inv);
-	sqlite3_stmt *st, *q;
+	sqlite3_stmt *st;
 	const struct macro_compat *mc;
 	size_t i;
-	int k;
 
 	db_exec(d, inv_schema);
 	st = db_prep(d, "INSERT INTO macro_compat_table VALUES(?,?,?,?,?,?,?)");
@@ -697,33 +739,10 @@ xmacros_inventory(struct xmacros *xm, struct inventory *inv)
 	db_finalize(st);
 
 	/* rows of the private database, copied over */
-	st = db_prep(d, "INSERT INTO macro_nesting VALUES(?,?,?,?,?,?)");
-	q = db_prep(&xm->d, "SELECT content_id, body_id, outer, inner, n"
-	    " FROM nest ORDER BY rowid");
-	while (db_step(&xm->d, q)) {
-		for (k = 0; k < 4; k++)
-			if (col(q, k) != NULL)
-				db_bind_text(d, st, k + 1, col(q, k), -1);
-			else
-				db_bind_null(d, st, k + 1);
-		db_bind_i64(d, st, 5, sqlite3_column_int64(q, 4));
-		db_bind_i64(d, st, 6, nest_renders(col(q, 2)));
-		db_run(d, st);
-	}
-	db_finalize(q);
-	db_finalize(st);
-	st = db_prep(d, "INSERT INTO jira_macros VALUES(?,?,?,?,?,?,?,?)");
-	q = db_prep(&xm->d, "SELECT * FROM jira ORDER BY rowid");
-	while (db_step(&xm->d, q)) {
-		for (k = 0; k < 8; k++)
-			if (col(q, k) != NULL)
-				db_bind_text(d, st, k + 1, col(q, k), -1);
-			else
-				db_bind_null(d, st, k + 1);
-		db_run(d, st);
-	}
-	db_finalize(q);
-	db_finalize(st);
+	copy_rows(xm, d, "SELECT * FROM nest ORDER BY rowid",
+	    "INSERT INTO macro_nesting VALUES(?,?,?,?,?,?)");
+	copy_rows(xm, d, "SELECT * FROM jira ORDER BY rowid",
+	    "INSERT INTO jira_macros VALUES(?,?,?,?,?,?,?,?)");
 }
 
 void

@@ -140,6 +140,7 @@ summary(struct extract *x)
 	report_summary_line("sanitised:", "%" PRIu64 " control chars, %" PRIu64
 	    " invalid utf-8, %" PRIu64 " cdata escapes kept", x->san.control,
 	    x->san.invalid, x->cdata_escapes);
+	xmacros_summary(x->xm);
 }
 
 static void
