@@ -38,7 +38,7 @@ Q	= @
 endif
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
-COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/macro_compat.o
 PROGS	 = extract convert pack
 BINS	 = $(PROGS:%=$(OUT)/spaceport-%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -48,6 +48,17 @@ all: $(BINS)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The macro compatibility table, compiled in from its data file
+# (common/macrocompat.h).
+$(BUILD)/gen/macro_compat.c: data/macro-compat.tsv tools/gen-macro-compat
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)tools/gen-macro-compat data/macro-compat.tsv >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c common/macrocompat.h
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -2,6 +2,7 @@
  * convert.h - spaceport-convert internals, shared by its phases:
  *   users.c    load users.tsv and the CSV sources into SQLite, resolve
  *   rewrite.c  the one pass over entities.xml
+ *   jira.c     --jira-server: the Jira macro rule
  *   output.c   the output package, manifest facts, report sections
  */
 #ifndef SP_CONVERT_H
@@ -10,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "body.h"
 #include "db.h"
 #include "io.h"
+#include "jiramacro.h"
 #include "model.h"
 #include "pkg.h"
 #include "strbuf.h"
@@ -59,6 +62,46 @@ struct uinfo {
 	int		 object;	/* has a user object in the input */
 };
 
+/* jira.c: --jira-server OLDID=NEWID[,NAME] */
+#define JIRA_MAX_PAGES	10	/* content ids named per unmapped link */
+
+struct cv_jmap {
+	char		*old, *new_id, *name;
+	uint64_t	 used;		/* macros rewritten with it */
+};
+
+struct cv_jlink {			/* a Server link left unmapped */
+	char		*server, *server_id;	/* as found; NULL if absent */
+	uint64_t	 macros;
+	char		*pages[JIRA_MAX_PAGES];	/* content ids */
+	size_t		 npages;
+	uint64_t	 more;		/* content beyond those listed */
+};
+
+struct cv_jira {
+	struct cv_jmap	*map;
+	size_t		 nmap;
+	struct jira_scan js;
+	const char	*content;	/* content id of the current body */
+	struct strbuf	 tmp;
+	uint64_t	 macros, rewritten, not_rewritten, legacy;
+	struct cv_jlink	*links;
+	size_t		 nlinks;
+	uint64_t	 links_dropped;
+	struct cv_jlink	 legacy_pages;
+};
+
+extern const struct body_rule cv_jira_rule;	/* ctx: struct cv_jira */
+/* Adds one --jira-server argument; NULL, or why it is refused. */
+const char	*cv_jira_map_add(struct cv_jira *, const char *arg);
+void	 cv_jira_init(struct cv_jira *);
+/* Every object before its body is run: whose body it is. */
+void	 cv_jira_object(struct cv_jira *, const struct xobj *);
+/* After the pass: findings and summary; the JSON report section. */
+void	 cv_jira_report(struct cv_jira *);
+void	 cv_jira_json(struct strbuf *, void *);
+void	 cv_jira_free(struct cv_jira *);
+
 struct conv {
 	/* options */
 	int		 quiet, strict, dry_run;
@@ -67,6 +110,7 @@ struct conv {
 	const char	*policy_account;
 	const char	*report;
 	const char	*out, *outdir, *input;
+	struct cv_jira	 jira;		/* --jira-server and its findings */
 
 	struct pkg_in	*in;
 	struct db	 db;

@@ -13,18 +13,26 @@
 #include "report.h"
 
 /* Its long options, in the order of prog.longopts in main(). */
-enum { OPT_CLOUD_USERS = FE_LONG, OPT_MAP, OPT_SERVER_USERS, OPT_UNMAPPED };
+enum { OPT_CLOUD_USERS = FE_LONG, OPT_MAP, OPT_SERVER_USERS, OPT_UNMAPPED,
+    OPT_JIRA_SERVER };
 
 
 static int
 convert_opt(struct fe *fe, int ch, const char *arg)
 {
 	struct conv *c = fe->prog->ctx;
+	const char *why;
 
 	switch (ch) {
 	case OPT_CLOUD_USERS: c->cloud_users = arg; break;
 	case OPT_MAP: c->map = arg; break;
 	case OPT_SERVER_USERS: c->server_users = arg; break;
+	case OPT_JIRA_SERVER:
+		if ((why = cv_jira_map_add(&c->jira, arg)) != NULL) {
+			diag_warn(NULL, 0, "--jira-server %s: %s", arg, why);
+			return -1;
+		}
+		return 0;
 	case OPT_UNMAPPED:
 		if (strcmp(arg, "fail") == 0)
 			c->policy = UNMAPPED_FAIL;
@@ -124,6 +132,7 @@ cleanup(struct conv *c)
 	size_t i;
 
 	cu_close(c);
+	cv_jira_free(&c->jira);
 	db_close(&c->db);
 	for (i = 0; i < c->nhead; i++) {
 		free(c->head[i].name);
@@ -152,6 +161,8 @@ main(int argc, char *argv[])
 		    "[--map FILE]\n"
 		    "                         [--unmapped fail|former|ACCOUNT_ID] "
 		    "[--report FILE]\n"
+		    "                         [--jira-server OLDID=NEWID[,NAME]]..."
+		    "\n"
 		    "                         [-o FILE | -d DIR] "
 		    "[PACKAGE | DIR | -]\n",
 		.about = "Resolve every user of a spaceport package to an "
@@ -165,12 +176,19 @@ main(int argc, char *argv[])
 		    "  --map FILE          overrides: UserKey,UserName,NewEmail,"
 		    "AccountId,Tombstone\n"
 		    "  --unmapped POLICY   fail (default), former, or an account "
-		    "ID to assign\n",
+		    "ID to assign\n"
+		    "  --jira-server OLDID=NEWID[,NAME]\n"
+		    "                      point Jira macros on Server link OLDID "
+		    "at the Cloud\n"
+		    "                      site's Jira link NEWID (repeatable; "
+		    "NAME default\n"
+		    "                      \"System Jira\")\n",
 		.status = "Exit status: 0 ok, 1 failure, unmapped users under "
 		    "--unmapped fail, or\nfindings with --strict, 2 usage; "
 		    "killed by a signal: no output left,\nthe signal's status "
 		    "(128+N).\n",
-		.longopts = "cloud-users:,map:,server-users:,unmapped:",
+		.longopts = "cloud-users:,map:,server-users:,unmapped:,"
+		    "jira-server:",
 		.nowrite = "dry-run",
 		.nowrite_help = "resolve, rewrite and report; write no package",
 		.has_dir = 1,
@@ -184,6 +202,7 @@ main(int argc, char *argv[])
 	int rc;
 
 	c.users_out.fd = c.ent_out.fd = -1;
+	cv_jira_init(&c.jira);
 	fe_start(&fe, &prog, argc, argv);
 	c.input = fe.input;
 	c.out = fe.out;
@@ -202,6 +221,7 @@ main(int argc, char *argv[])
 	cu_resolve(&c);
 	report_section("users", cu_json, &c);
 	report_section("references", cv_refs_json, &c);
+	report_section("jira", cv_jira_json, &c.jira);
 
 	if (c.policy == UNMAPPED_FAIL &&
 	    (unmapped = cu_list_unmapped(&c)) > 0 && !c.dry_run) {
@@ -214,6 +234,7 @@ main(int argc, char *argv[])
 		return SP_EXIT_FAIL;
 	}
 	cv_rewrite_entities(&c);
+	cv_jira_report(&c.jira);
 	pkg_skip(c.in);
 	cv_refs_check(&c);
 	spool_open(&c.users_out);

@@ -360,6 +360,7 @@ body(struct rw *rw, const struct xmember *m, enum body_format bf)
 {
 	const struct body_rules convert_rules[] = {
 		{ &uref_rule, &rw->uctx },
+		{ &cv_jira_rule, &rw->c->jira },	/* jira.c */
 	};
 
 	if (body_load(rw->body, rw->o, m, bf) < 0)
@@ -386,6 +387,7 @@ object(struct rw *rw, const struct xobj *o)
 	rw->o = o;
 	splice_reset(&rw->sp);
 	c->objects++;
+	cv_jira_object(&c->jira, o);
 
 	if (o->cls != NULL && strcmp(o->cls, "ConfluenceUserImpl") == 0)
 		user_object(rw, o);

@@ -7,6 +7,7 @@
  *   attach.c    attachment objects against files, relations
  *   write.c     writing the package
  *   inventory.c the --inventory database
+ *   macros.c    macro verdicts, Jira links, nested macros (a body rule)
  */
 #ifndef SP_EXTRACT_H
 #define SP_EXTRACT_H
@@ -23,6 +24,7 @@
 #include "zipin.h"
 
 struct inventory;
+struct xmacros;
 
 struct uent {
 	char		*key;		/* NULL: known only by name */
@@ -55,6 +57,7 @@ struct extract {
 	struct sanitizer san;
 	struct db	 db;		/* working db: attachments, relations */
 	struct inventory *inv;
+	struct xmacros	*xm;		/* macro verdicts (macros.c) */
 
 	/* counts */
 	uint64_t	 objects;
@@ -88,6 +91,19 @@ void	 attach_init(struct extract *);
 void	 attach_object(struct extract *, const struct xobj *);
 void	 attach_check(struct extract *);
 void	 relations_tsv(struct extract *, struct spool *);
+/* macros.c: the macro verdict, Jira links, nesting (see macros.c) */
+struct xmacros	*xmacros_new(void);
+/* Every object, in order: records content and sets the body's owner. */
+void	 xmacros_object(struct xmacros *, const struct xobj *);
+/* Runs the rule on the object's storage body. */
+void	 xmacros_body(struct xmacros *, const struct xobj *);
+/* After the pass: findings, report section, summary lines. */
+void	 xmacros_finish(struct xmacros *);
+/* Its lines of the summary (after xmacros_finish). */
+void	 xmacros_summary(struct xmacros *);
+/* Tables and views for --inventory (before inventory_close). */
+void	 xmacros_inventory(struct xmacros *, struct inventory *);
+void	 xmacros_free(struct xmacros *);
 /* write.c */
 void	 write_package(struct extract *, enum pkg_outkind, const char *path);
 

@@ -735,6 +735,12 @@ inventory_user(struct inventory *inv, const char *key, const char *username,
 	db_run(&inv->d, st);
 }
 
+struct db *
+inventory_db(struct inventory *inv)
+{
+	return &inv->d;
+}
+
 void
 inventory_close(struct inventory *inv)
 {

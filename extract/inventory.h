@@ -43,6 +43,9 @@ void	 inventory_finding(struct inventory *, const char *code,
 void	 inventory_user(struct inventory *, const char *key,
 	    const char *username, const char *email, uint64_t refs, int object,
 	    int deleted);
+/* The database being filled (extract/macros.c adds its tables and views
+ * to it, inside the same transaction, before inventory_close). */
+struct db *inventory_db(struct inventory *);
 /* Commit and rename into place. */
 void	 inventory_close(struct inventory *);
 

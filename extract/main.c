@@ -141,6 +141,7 @@ summary(struct extract *x)
 	report_summary_line("sanitised:", "%" PRIu64 " control chars, %" PRIu64
 	    " invalid utf-8, %" PRIu64 " cdata escapes kept", x->san.control,
 	    x->san.invalid, x->cdata_escapes);
+	xmacros_summary(x->xm);
 }
 
 static void
@@ -171,6 +172,7 @@ finish_inventory(struct extract *x)
 		inventory_user(x->inv, u->key, u->username, u->email, t,
 		    u->object, u->deleted);
 	}
+	xmacros_inventory(x->xm, x->inv);
 	report_each(inv_finding, x->inv);
 	inventory_close(x->inv);
 	x->inv = NULL;
@@ -230,6 +232,7 @@ main(int argc, char *argv[])
 	attach_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
+	x.xm = xmacros_new();
 	first_pass(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
@@ -243,6 +246,7 @@ main(int argc, char *argv[])
 		report_finding("export-type", PKG_DESCRIPTOR, 0, NULL,
 		    "unexpected exportType %s", type != NULL ? type : "(none)");
 	attach_check(&x);
+	xmacros_finish(x.xm);
 	x.nfinal = users_final(&x, &x.final);
 
 	if (!fe.nowrite)
@@ -254,6 +258,7 @@ main(int argc, char *argv[])
 	summary(&x);
 	rc = fe_finish(&fe, SP_EXIT_OK);
 
+	xmacros_free(x.xm);
 	spool_close(&x.ent);
 	db_close(&x.db);
 	zipin_close(x.zip);

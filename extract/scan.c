@@ -202,6 +202,8 @@ handle_object(struct scan *s, const struct xobj *o)
 	else if (bf == BODY_WIKI)
 		uref_wiki(body->value, body->value_len, 0, body_ref, s, NULL);
 	attach_object(x, o);
+	xmacros_object(x->xm, o);
+	xmacros_body(x->xm, o);
 	if (x->inv != NULL)
 		inventory_object(x->inv, o);
 }

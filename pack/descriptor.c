@@ -16,8 +16,8 @@
  *   exportType                   the export's (space, or all for a site)
  *   spaceKey                     the export's, or --space-key NEW
  *   defaultUsersGroup            the export's, else confluence-users
- *   timezoneId                   the export's, else UTC (Server exports do
- *                                not record it)
+ *   timezoneId                   --timezone ZONE, else the export's, else
+ *                                UTC (Server exports do not record it)
  *   inlineTasksFileIncluded      true only when AO_BAF3AA_AOINLINE_TASK.csv
  *                                is carried
  *   backupAttachments            the export's, else true
@@ -27,10 +27,14 @@
  * comment), else the entities.xml root datetime written the way Cloud
  * writes dates, else a fixed date: never the clock.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "props.h"
@@ -41,6 +45,11 @@
 #define CLOUD_CREATED_BUILD	"8703"
 #define CLOUD_CREATED_VERSION	"1000.0.0-d11bb6fdc5c8"
 #define FIXED_DATE		"Sat Jan 01 00:00:00 UTC 2000"
+
+#ifndef PACK_ZONEINFO
+#define PACK_ZONEINFO		"/usr/share/zoneinfo"
+#endif
+#define ZONE_MAX		64	/* longest IANA name is ~32 bytes */
 
 #define AO_MYWORK	"com.atlassian.mywork.mywork-confluence-host-plugin"
 #define AO_SPACEIA	"com.atlassian.confluence.plugins.confluence-space-ia"
@@ -76,6 +85,93 @@ pack_date_comment(const char *dt, struct strbuf *out)
 	    mo[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    tm.tm_year + 1900);
 	return 0;
+}
+
+/*
+ * --timezone: an IANA zone name the Cloud importer (Java's ZoneId) knows.
+ * The name is checked by its shape first (components of letters, digits,
+ * '_', '+', '-', each starting with a letter; no "." or ".." component, no
+ * leading '/'), so it can never leave the zoneinfo directory by itself;
+ * then PACK_ZONEINFO/NAME must be a regular TZif file whose real path is
+ * still inside the zoneinfo directory (links such as US/Eastern ->
+ * ../America/New_York are fine).  Neither TZ nor the locale is consulted.
+ * posix/, right/ and the non-zone files (posixrules, localtime, Factory)
+ * are refused: Java does not know them.
+ */
+const char *
+pack_timezone_invalid(const char *zone)
+{
+	static const char *const refused[] = { "posixrules", "localtime",
+	    "Factory", "posix/", "right/" };
+	char path[PATH_MAX], real[PATH_MAX], dir[PATH_MAX], magic[4];
+	const char *p;
+	struct stat st;
+	size_t i, n;
+	int fd, start = 1;
+	ssize_t r;
+
+	n = strlen(zone);
+	if (n == 0 || n > ZONE_MAX)
+		return "not an IANA time zone name";
+	for (p = zone; *p != '\0'; p++) {
+		if (*p == '/') {
+			if (start)
+				return "not an IANA time zone name";
+			start = 1;
+			continue;
+		}
+		if (start && !((*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z')))
+			return "not an IANA time zone name";
+		start = 0;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '+' ||
+		    *p == '-'))
+			return "not an IANA time zone name";
+	}
+	if (start)
+		return "not an IANA time zone name";
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strncmp(zone, refused[i], strlen(refused[i])) == 0 &&
+		    (refused[i][strlen(refused[i]) - 1] == '/' ||
+		    zone[strlen(refused[i])] == '\0'))
+			return "not a time zone the Cloud importer knows";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", PACK_ZONEINFO,
+	    zone) >= sizeof(path))
+		return "not an IANA time zone name";
+	if (realpath(PACK_ZONEINFO, dir) == NULL)
+		return "no time zone database (" PACK_ZONEINFO ")";
+	if (realpath(path, real) == NULL || stat(real, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return "unknown time zone (not in " PACK_ZONEINFO ")";
+	n = strlen(dir);
+	if (strncmp(real, dir, n) != 0 || real[n] != '/')
+		return "unknown time zone (not in " PACK_ZONEINFO ")";
+	if ((fd = open(real, O_RDONLY | O_CLOEXEC)) < 0)
+		return "unknown time zone (cannot read its zoneinfo file)";
+	r = read(fd, magic, sizeof(magic));
+	close(fd);
+	if (r != (ssize_t)sizeof(magic) || memcmp(magic, "TZif", 4) != 0)
+		return "unknown time zone (not a TZif file)";
+	return NULL;
+}
+
+const char *
+pack_desc_timezone(const struct pack_desc_in *in, const char **from)
+{
+	const char *v;
+
+	if (in->timezone != NULL) {
+		*from = "--timezone";
+		return in->timezone;
+	}
+	if (in->src != NULL && (v = props_get(in->src, "timezoneId")) != NULL &&
+	    *v != '\0') {
+		*from = "the export's descriptor";
+		return v;
+	}
+	*from = "assumed: Server exports record no time zone; see --timezone";
+	return "UTC";
 }
 
 static const char *
@@ -138,8 +234,7 @@ pack_descriptor(const struct pack_desc_in *in, struct strbuf *out)
 	set(&p, "exportType", et != NULL && (strcmp(et, "all") == 0 ||
 	    strcmp(et, "site") == 0) ? "all" : "space");
 	set(&p, "createdByBuildNumber", CLOUD_CREATED_BUILD);
-	v = src_get(in, "timezoneId");
-	set(&p, "timezoneId", v != NULL ? v : "UTC");
+	set(&p, "timezoneId", pack_desc_timezone(in, &v));
 	if (in->tasks_csv)
 		set(&p, "inlineTasksFileIncluded", "true");
 	v = src_get(in, "backupAttachments");

@@ -27,6 +27,7 @@
 struct opts {
 	int		 quiet, force;
 	const char	*space_key, *verify;
+	const char	*timezone;
 };
 
 /* ---- the pack ------------------------------------------------------ */
@@ -46,6 +47,7 @@ struct state {
 	struct pack_census *census;	/* of the output, for --verify */
 	const char	*old_key;
 	char		*old_key_buf;
+	const char	*tz, *tz_from;	/* timezoneId written, and why */
 };
 
 static void
@@ -159,6 +161,8 @@ write_head(struct state *s)
 	di.datetime = s->st.datetime;
 	di.tasks_csv = manifest_member(s->mf, "AO_BAF3AA_AOINLINE_TASK.csv") != NULL;
 	di.attachments = has_member_prefix(s->mf, "attachments/");
+	di.timezone = s->o->timezone;
+	s->tz = pack_desc_timezone(&di, &s->tz_from);
 	pack_descriptor(&di, &sb);
 	pack_zip_begin(s->zip, PKG_DESCRIPTOR, sb.len,
 	    io_crc32(0, sb.buf, sb.len));
@@ -360,6 +364,8 @@ make_pack_json(struct state *s)
 		sb_adds(j, "}}");
 	} else
 		sb_adds(j, "null");
+	sb_adds(j, ",\"timezone\":");
+	json_str(j, s->tz);
 	sb_adds(j, ",\"members\":");
 	json_u64(j, st->members);
 	sb_adds(j, ",\"attachments\":");
@@ -397,6 +403,7 @@ summary(struct state *s)
 			report_summary_line(pack_sk_names[i], "%" PRIu64,
 			    st->sk[i]);
 	}
+	report_summary_line("time zone", "%s (%s)", s->tz, s->tz_from);
 	report_summary_line("members", "%" PRIu64, st->members);
 	report_summary_line("attachments", "%" PRIu64 " (%" PRIu64 " bytes)",
 	    st->attachments, st->attachment_bytes);
@@ -404,7 +411,7 @@ summary(struct state *s)
 }
 
 /* Its long options, in the order of prog.longopts in main(). */
-enum { OPT_FORCE = FE_LONG, OPT_SPACE_KEY, OPT_VERIFY };
+enum { OPT_FORCE = FE_LONG, OPT_SPACE_KEY, OPT_TIMEZONE, OPT_VERIFY };
 
 
 static int
@@ -421,6 +428,13 @@ pack_opt(struct fe *fe, int ch, const char *arg)
 			return -1;
 		}
 		o->space_key = arg;
+		break;
+	case OPT_TIMEZONE:
+		if ((why = pack_timezone_invalid(arg)) != NULL) {
+			diag_warn(NULL, 0, "--timezone %s: %s", arg, why);
+			return -1;
+		}
+		o->timezone = arg;
 		break;
 	case OPT_VERIFY:
 		o->verify = arg;
@@ -475,9 +489,10 @@ main(int argc, char **argv)
 	static const struct fe_prog prog = {
 		.name = PACK_PROG,
 		.synopsis = "[-q] [--strict] [--force] [--space-key NEW]\n"
-		    "                      [--verify ORIGINAL.zip] "
-		    "[--report FILE] [-o FILE]\n"
-		    "                      [PACKAGE | DIR | -]\n",
+		    "                      [--timezone ZONE] [--verify "
+		    "ORIGINAL.zip]\n"
+		    "                      [--report FILE] [-o FILE] "
+		    "[PACKAGE | DIR | -]\n",
 		.about = "Write a zip Confluence Cloud can import from a "
 		    "spaceport package.",
 		.what = "zip",
@@ -485,6 +500,8 @@ main(int argc, char **argv)
 		.options =
 		    "  --space-key NEW     rename the space to NEW (letters and "
 		    "digits)\n"
+		    "  --timezone ZONE     the IANA time zone the Server ran in "
+		    "(default UTC)\n"
 		    "  --verify ORIG.zip   compare the output with the original "
 		    "Server export\n"
 		    "  --force             pack a package that convert has not "
@@ -493,7 +510,7 @@ main(int argc, char **argv)
 		    "--verify, or findings with\n--strict, 2 usage; killed by "
 		    "a signal: no output left, the signal's\nstatus "
 		    "(128+N).\n",
-		.longopts = "force,space-key:,verify:",
+		.longopts = "force,space-key:,timezone:,verify:",
 		.opt = pack_opt,
 		.ctx = &o,
 	};

@@ -133,7 +133,15 @@ struct pack_desc_in {
 	const char	*datetime;	/* root datetime of entities.xml, or NULL */
 	int		 tasks_csv;	/* AO_BAF3AA_AOINLINE_TASK.csv is carried */
 	int		 attachments;	/* any attachments/ member */
+	const char	*timezone;	/* --timezone ZONE (validated) or NULL */
 };
+/* The timezoneId written: --timezone, else the export's, else "UTC";
+ * *from says which (for the summary).  Strings owned by in. */
+const char	*pack_desc_timezone(const struct pack_desc_in *, const char **from);
+/* NULL if zone is an IANA name with a TZif file in the system zoneinfo
+ * (checked by name shape and file, never via TZ or the locale), else why
+ * not. */
+const char	*pack_timezone_invalid(const char *zone);
 /* The Cloud-shaped descriptor, deterministic (no clock). */
 void		 pack_descriptor(const struct pack_desc_in *, struct strbuf *out);
 /* "EEE MMM dd HH:mm:ss UTC yyyy" from "yyyy-MM-d HH:mm:ss[.SSS]"; 0 ok. */
