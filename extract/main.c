@@ -26,6 +26,7 @@ usage(FILE *fp)
 {
 	fputs("usage: spaceport-extract [-q] [--strict] [--check] "
 	    "[--report FILE] [--inventory FILE]\n"
+	    "                         [--space KEY] [--attachments-from DIR]\n"
 	    "                         [--max-member SIZE] [--max-total SIZE] "
 	    "[--max-ratio N]\n"
 	    "                         [--max-object SIZE] [-o FILE | -d DIR] "
@@ -43,7 +44,11 @@ help(void)
 	    "  -n, --check        check the export only; write no package\n"
 	    "  --report FILE      write the findings as JSON to FILE\n"
 	    "  --inventory FILE   write an SQLite inventory of the export to FILE\n"
-	    "  --strict           exit 1 if there are findings\n"
+	    "  --space KEY        keep only space KEY of a site backup\n"
+	    "  --attachments-from DIR\n"
+	    "                     take missing attachment files from a copy of\n"
+	    "                     the server's attachment store\n"
+	    "  --strict           exit 1 and write nothing if there are findings\n"
 	    "  --max-member SIZE  largest member, uncompressed (default 64G)\n"
 	    "  --max-total SIZE   all members together (default 1T)\n"
 	    "  --max-ratio N      uncompressed/compressed size (default 1000)\n"
@@ -207,6 +212,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "attachments-from", required_argument, NULL, 'A' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "inventory", required_argument, NULL, 'I' },
@@ -216,6 +222,7 @@ main(int argc, char *argv[])
 		{ "max-total", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "space", required_argument, NULL, 'S' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -239,6 +246,8 @@ main(int argc, char *argv[])
 		case 'r': report = optarg; break;
 		case 's': strict = 1; break;
 		case 'I': x.inventory_path = optarg; break;
+		case 'A': x.store_dir = optarg; break;
+		case 'S': x.space_key = optarg; x.graph_pass = 1; break;
 		case 'M': x.lim.max_member = parse_size("--max-member", optarg); break;
 		case 'T': x.lim.max_total = parse_size("--max-total", optarg); break;
 		case 'O':
@@ -284,6 +293,8 @@ main(int argc, char *argv[])
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
 	first_pass(&x);
+	if (x.space_key != NULL)
+		space_cut(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
 	    strcmp(type, "site") == 0))
@@ -298,7 +309,10 @@ main(int argc, char *argv[])
 	attach_check(&x);
 	x.nfinal = users_final(&x, &x.final);
 
-	if (!check)
+	x.strict = strict;
+	if (!check && strict && report_count() > 0)
+		diag_warn(NULL, 0, "findings under --strict: no package written");
+	else if (!check)
 		write_package(&x, out != NULL ? PKG_OUT_FILE : outdir != NULL ?
 		    PKG_OUT_DIR : PKG_OUT_STDOUT, out != NULL ? out : outdir);
 	if (x.inv != NULL)
@@ -318,6 +332,9 @@ main(int argc, char *argv[])
 	sb_free(&x.desc_raw);
 	free(x.final);
 	users_free(&x);
+	attach_free(&x);
+	if (x.cut.h != NULL)
+		db_close(&x.cut);
 	for (size_t i = 0; i < x.ncls; i++)
 		free(x.cls[i].cls);
 	free(x.cls);
