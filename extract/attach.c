@@ -142,16 +142,17 @@ from_store(struct extract *x)
 	ins = db_prep(&x->db, "INSERT INTO sfiles VALUES(?,?,?,?)");
 	miss = db_prep(&x->db, "INSERT INTO smiss VALUES(?)");
 	/* One row per file: its attachment, page, space, recorded size.
-	 * Trashed attachments are left as they are (an export carries no
-	 * files for them either). */
+	 * Trashed attachments are taken when the store has them (an export
+	 * carries their files when the server still has them) and else
+	 * reported as today (attachment-missing-trashed). */
 	st = db_prep(&x->db,
 	    "SELECT a.path, min(a.objid), a.container, a.file_id, a.version,"
 	    " max(" REC_SIZE("a") "), coalesce((SELECT min(space) FROM spc"
-	    "  WHERE content = a.container), min(a.space)), min(a.name)"
+	    "  WHERE content = a.container), min(a.space)), min(a.name),"
+	    " max(coalesce(a.status, '') = 'deleted')"
 	    " FROM att a WHERE a.path IS NOT NULL"
 	    " AND a.path NOT IN (SELECT path FROM files)"
-	    " GROUP BY a.path HAVING max(a.status = 'deleted') = 0"
-	    " ORDER BY a.path");
+	    " GROUP BY a.path ORDER BY a.path");
 	while (db_step(&x->db, st)) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
 		const char *objid = (const char *)sqlite3_column_text(st, 1);
@@ -176,6 +177,10 @@ from_store(struct extract *x)
 			free(rel);
 			free(tried);
 			continue;
+		}
+		if (sqlite3_column_int(st, 8)) {
+			free(tried);
+			continue;	/* trashed: reported below as today */
 		}
 		sb_reset(&lbl);
 		sb_addf(&lbl, "attachment %s \"%s\" on page %s", objid,

@@ -131,7 +131,10 @@ static void
 add_edge(struct extract *x, sqlite3_stmt *st, const char *cls,
     const char *id)
 {
-	if (id == NULL || *id == '\0' || shared_class(cls))
+	/* Edges to labels are kept (they say which labels go along);
+	 * labels are never placed, so nothing is placed through them. */
+	if (id == NULL || *id == '\0' || (cls != NULL &&
+	    strcmp(cls, "ConfluenceUserImpl") == 0))
 		return;
 	db_bind_i64(&x->cut, st, 1, seq);
 	db_bind_text(&x->cut, st, 2, family(cls), -1);
