@@ -131,6 +131,7 @@ void	 space_graph(struct extract *, const struct xobj *);
  * (the normal scan runs over them) and rewrite the descriptor facts to
  * those of a space export.  Dies if the space is not in the export. */
 void	 space_cut(struct extract *);
+void	 space_free(struct extract *);
 /* Set descriptor property key to val in x->desc_raw and x->desc (added at
  * the end when absent; val NULL removes it). */
 void	 desc_set(struct extract *, const char *key, const char *val);

@@ -333,8 +333,7 @@ main(int argc, char *argv[])
 	free(x.final);
 	users_free(&x);
 	attach_free(&x);
-	if (x.cut.h != NULL)
-		db_close(&x.cut);
+	space_free(&x);
 	for (size_t i = 0; i < x.ncls; i++)
 		free(x.cls[i].cls);
 	free(x.cls);

@@ -29,6 +29,7 @@
 
 static sqlite3_stmt *ins_obj, *ins_edge, *ins_redge, *ins_ukey;
 static int64_t seq;
+static char *key_buf;		/* the key as the export spells it */
 
 /* Hibernate keeps every content class in one table: a reference may name
  * a superclass, so content ids are matched as one family. */
@@ -468,9 +469,11 @@ space_cut(struct extract *x)
 		    "SELECT skey FROM obj WHERE seq = ?");
 
 		db_bind_i64(&x->cut, st, 1, sp);
-		if (db_step(&x->cut, st))
-			x->space_key = xstrdup((const char *)
+		if (db_step(&x->cut, st)) {
+			free(key_buf);
+			x->space_key = key_buf = xstrdup((const char *)
 			    sqlite3_column_text(st, 0));
+		}
 		db_finalize(st);
 	}
 	report_unplaced(x, sp);
@@ -565,4 +568,13 @@ desc_set(struct extract *x, const char *key, const char *val)
 	    "", x->desc_raw.len, PKG_DESCRIPTOR) == -1)
 		diag_die(SP_EXIT_FAIL, PKG_DESCRIPTOR, 0, "cannot read it back "
 		    "after setting %s", key);
+}
+
+void
+space_free(struct extract *x)
+{
+	if (x->cut.h != NULL)
+		db_close(&x->cut);
+	free(key_buf);
+	key_buf = NULL;
 }
