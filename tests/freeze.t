@@ -193,6 +193,51 @@ spaceport-extract -q --space OPS --attachments-from "$S/store-both" <"$S/site.zi
 spaceport-extract -q --space OPS --attachments-from "$S/store-both" "$S/site.zip" >"$T/p2.pkg"
 check "a pipe and a file give the same package" cmp "$T/p1.pkg" "$T/p2.pkg"
 
+# --- the rules on a hand-made site -------------------------------------------
+# Two spaces (AAA id 1, BBB id 2); expectations worked out by hand from
+# docs/space-cut.md.
+mkdir -p "$T/hand"
+cat >"$T/hand/entities.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<hibernate-generic datetime="2024-01-01 00:00:00">
+<object class="Space" package="p"><id name="id">1</id><property name="key"><![CDATA[AAA]]></property><property name="homePage" class="Page" package="p"><id name="id">10</id></property></object>
+<object class="Space" package="p"><id name="id">2</id><property name="key"><![CDATA[BBB]]></property></object>
+<object class="ConfluenceUserImpl" package="p"><id name="key">u1</id><property name="name"><![CDATA[creator]]></property></object>
+<object class="ConfluenceUserImpl" package="p"><id name="key">u2</id><property name="name"><![CDATA[mentioned]]></property></object>
+<object class="ConfluenceUserImpl" package="p"><id name="key">u3</id><property name="name"><![CDATA[elsewhere]]></property></object>
+<object class="Page" package="p"><id name="id">10</id><property name="space" class="Space" package="p"><id name="id">1</id></property><property name="creator" class="ConfluenceUserImpl" package="p"><id name="key">u1</id></property></object>
+<object class="Page" package="p"><id name="id">20</id><property name="space" class="Space" package="p"><id name="id">2</id></property><property name="creator" class="ConfluenceUserImpl" package="p"><id name="key">u3</id></property></object>
+<object class="Page" package="p"><id name="id">11</id><property name="originalVersion" class="Page" package="p"><id name="id">10</id></property></object>
+<object class="BodyContent" package="p"><id name="id">12</id><property name="body"><![CDATA[<p><ac:link><ri:user ri:userkey="u2" /></ac:link></p>]]></property><property name="content" class="Page" package="p"><id name="id">11</id></property><property name="bodyType">2</property></object>
+<object class="Comment" package="p"><id name="id">13</id><property name="containerContent" class="Page" package="p"><id name="id">10</id></property><property name="parent" class="Comment" package="p"><id name="id">21</id></property></object>
+<object class="Comment" package="p"><id name="id">21</id><property name="containerContent" class="Page" package="p"><id name="id">20</id></property></object>
+<object class="Label" package="p"><id name="id">30</id><property name="name"><![CDATA[used]]></property></object>
+<object class="Label" package="p"><id name="id">31</id><property name="name"><![CDATA[unused]]></property></object>
+<object class="Labelling" package="p"><id name="id">32</id><property name="label" class="Label" package="p"><id name="id">30</id></property><property name="content" class="Page" package="p"><id name="id">10</id></property></object>
+<object class="Draft" package="p"><id name="id">40</id><property name="draftSpaceKey"><![CDATA[AAA]]></property></object>
+<object class="ConfluenceBandanaRecord" package="p"><id name="id">41</id><property name="context"><![CDATA[AAA]]></property><property name="key"><![CDATA[k]]></property></object>
+<object class="ConfluenceBandanaRecord" package="p"><id name="id">42</id><property name="context"><![CDATA[_GLOBAL]]></property><property name="key"><![CDATA[k]]></property></object>
+<object class="SpacePermission" package="p"><id name="id">43</id><property name="type"><![CDATA[USECONFLUENCE]]></property></object>
+<object class="SpacePermission" package="p"><id name="id">44</id><property name="space" class="Space" package="p"><id name="id">1</id></property><property name="type"><![CDATA[VIEWSPACE]]></property></object>
+<object class="ContentProperty" package="p"><id name="id">45</id><property name="name"><![CDATA[orphan]]></property></object>
+<object class="InternalUser" package="p"><id name="id">46</id><property name="name"><![CDATA[creator]]></property></object>
+</hibernate-generic>
+XML
+printf '#x\nexportType=all\nbuildNumber=1\nbackupAttachments=true\nspaceKeys=AAA,BBB\n' \
+    >"$T/hand/exportDescriptor.properties"
+(cd "$T/hand" && zip -qX ../hand.zip entities.xml exportDescriptor.properties)
+run spaceport-extract -q --report "$T/hand.json" -d "$T/hand-a" --space aaa "$T/hand.zip"
+is "$rc" 0 "hand-made: --space aaa (case-insensitive) cuts AAA"
+got=$(grep -o '<object class="[A-Za-z]*" package="p"><id name="[a-z]*">[a-z0-9]*' \
+    "$T/hand-a/entities.xml" | sed 's/.*class="\([A-Za-z]*\)".*>\([a-z0-9]*\)$/\1:\2/' | sort | tr '\n' ' ')
+is "$got" "BodyContent:12 Comment:13 ConfluenceBandanaRecord:41 ConfluenceUserImpl:u1 ConfluenceUserImpl:u2 Draft:40 Label:30 Labelling:32 Page:10 Page:11 Space:1 SpacePermission:44 " \
+    "hand-made: the space's objects, its label and its users (creator, mention)"
+is "$(codes "$T/hand.json")" "space-cut-ambiguous=1 space-cut-unplaced=1" \
+    "hand-made: the comment between two spaces and the orphan are reported"
+like "$(cat "$T/hand-a/exportDescriptor.properties" | tr '\n' ' ')" \
+    "^#x exportType=space buildNumber=1 backupAttachments=true spaceKey=AAA $" \
+    "hand-made: descriptor of a space export (spaceKeys gone, the key as spelled)"
+
 # --- real site backups ---------------------------------------------------
 # recount SITE.zip KEY: "Class N" lines for the objects of space KEY,
 # from the object graph (docs/space-cut.md rules, re-implemented here).
