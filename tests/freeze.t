@@ -63,17 +63,20 @@ print(" ".join("%s=%d" % kv for kv in sorted(r["findings_by_code"].items())))' "
 }
 
 # --- generated sites, both writers ---------------------------------------
-for style in legacy new; do
+for style in legacy new 4x; do
 	S=$T/site-$style
-	files=no
-	[ "$style" = new ] && files=yes
-	check "$style: bench/gen writes a site of 3 spaces and the stores" \
-	    "$GEN" --out "$S" --site 3 --pages 6 --style "$style" --seed "f-$style" \
-	    --site-files "$files"
+	case $style in
+	legacy)	opts="--site 3 --site-files no"; layouts="v4 ver003 both"
+		want="GEN OPS DOC" ;;
+	new)	opts="--site 3 --site-files yes --style new"; layouts=both
+		want="GEN OPS DOC" ;;
+	4x)	opts="--site 2 --site-files no --era 4x"; layouts=both
+		want="GEN OPS" ;;
+	esac
+	check "$style: bench/gen writes a site and the stores ($opts)" \
+	    "$GEN" --out "$S" --pages 6 --seed "f-$style" $opts
 	keys=$(awk -F'\t' 'NR > 1 { print $1 }' "$S/site.tsv")
-	is "$(echo $keys)" "GEN OPS DOC" "$style: three spaces"
-	layouts="v4 ver003 both"
-	[ "$style" = new ] && layouts=both
+	is "$(echo $keys)" "$want" "$style: the spaces"
 	for k in $keys; do
 		run spaceport-extract -q --report "$T/a.json" -d "$S/a-$k" \
 		    "$S/space-$k/export.zip"
