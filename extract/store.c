@@ -48,10 +48,27 @@ struct store {
 	char		*buf;
 };
 
+static int	open_rel_dir(struct store *, const char *);
+
+static int
+has_layout(int dfd)
+{
+	struct stat st;
+
+	return (fstatat(dfd, "v4", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) || (fstatat(dfd, "ver003", &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
+}
+
 struct store *
 store_open(const char *dir)
 {
+	static const char *const below[] = {
+		"attachments", "confluence/attachments"
+	};
 	struct store *s = xcalloc(1, sizeof(*s));
+	size_t i;
+	int fd;
 
 	s->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->root == -1)
@@ -59,6 +76,24 @@ store_open(const char *dir)
 		    "store: %s", strerror(errno));
 	s->label = xstrdup(dir);
 	s->buf = xmalloc(IOBUF);
+	/* The Confluence home or a copy of the whole S3 bucket given
+	 * instead of the store itself: use the store inside it. */
+	for (i = 0; !has_layout(s->root) && i < sizeof(below) / sizeof(below[0]);
+	    i++) {
+		fd = open_rel_dir(s, below[i]);
+		if (fd == -1)
+			continue;
+		if (has_layout(fd)) {
+			close(s->root);
+			s->root = fd;
+			report_summary_line("store:", "%s/%s", dir, below[i]);
+		} else
+			close(fd);
+	}
+	if (!has_layout(s->root))
+		report_finding("store-no-layout", NULL, 0, dir, "%s: no v4/ or "
+		    "ver003/ folder: not a confluence attachment store? (files "
+		    "are still looked for by attachment id)", dir);
 	return s;
 }
 
@@ -132,6 +167,33 @@ open_rel(struct store *s, const char *rel)
 	if (dfd != s->root)
 		close(dfd);
 	return fd;
+}
+
+/* A folder relative to the root, following no symlink; -1 if absent. */
+static int
+open_rel_dir(struct store *s, const char *rel)
+{
+	char comp[256];
+	const char *p = rel, *slash;
+	int dfd = s->root, fd;
+	size_t n;
+
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(comp))
+			return -1;
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (dfd != s->root)
+			close(dfd);
+		if (fd == -1 || slash == NULL)
+			return fd;
+		dfd = fd;
+		p = slash + 1;
+	}
 }
 
 int

@@ -186,6 +186,17 @@ run spaceport-extract -q --check --attachments-from "$T/no-such-dir" "$S/space-G
 is "$rc" 1 "a store that is not there: exit 1"
 like "$err" "cannot open the attachment store" "a store that is not there: said so"
 
+# the Confluence home given instead of its attachments/ folder; an empty dir
+mkdir -p "$T/home" "$T/empty"
+cp -r "$S/store-v4" "$T/home/attachments"
+run spaceport-extract -q -d "$T/fromhome" --space GEN --attachments-from "$T/home" "$S/site.zip"
+check "the home given for the store: its attachments/ is used" \
+    diff -r "$S/a-GEN/attachments" "$T/fromhome/attachments"
+run spaceport-extract -q --report "$T/e.json" --check --space GEN --attachments-from \
+    "$T/empty" "$S/site.zip"
+like "$(codes "$T/e.json")" "store-missing=[1-9][0-9]* store-no-layout=1" \
+    "an empty store: said so, and every file is missing"
+
 # --- usage -------------------------------------------------------------------
 run spaceport-extract -q --check --space NOPE "$S/site.zip"
 is "$rc" 1 "an unknown space: exit 1"
