@@ -63,7 +63,6 @@ struct extract {
 	size_t		 max_object;
 	struct zipin_limits lim;
 	int		 quiet;
-	int		 strict;
 	const char	*space_key;	/* --space: cut this space out */
 	const char	*store_dir;	/* --attachments-from */
 

@@ -300,16 +300,15 @@ main(int argc, char *argv[])
 	    strcmp(type, "site") == 0))
 		report_finding("site-backup", PKG_DESCRIPTOR, 0, NULL,
 		    "this is a site backup (exportType=%s), not a space export: "
-		    "cloud imports spaces one at a time, so export each space "
-		    "with space tools > export > xml; continuing with "
-		    "everything it holds", type);
+		    "cloud imports spaces one at a time, so cut one out with "
+		    "--space KEY (or export each space with space tools > "
+		    "export > xml); continuing with everything it holds", type);
 	else if (type == NULL || strcmp(type, "space") != 0)
 		report_finding("export-type", PKG_DESCRIPTOR, 0, NULL,
 		    "unexpected exportType %s", type != NULL ? type : "(none)");
 	attach_check(&x);
 	x.nfinal = users_final(&x, &x.final);
 
-	x.strict = strict;
 	if (!check && strict && report_count() > 0)
 		diag_warn(NULL, 0, "findings under --strict: no package written");
 	else if (!check)
