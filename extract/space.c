@@ -185,6 +185,14 @@ space_graph(struct extract *x, const struct xobj *o)
 				/* A Space points at its home page and
 				 * description; they name it themselves. */
 				add_edge(x, ins_edge, m->cls, m->value);
+		} else if (m->kind == XM_PROP && !m->is_null &&
+		    m->value_len > 0 && m->name != NULL &&
+		    (strcmp(m->name, "originalVersionId") == 0 ||
+		    strcmp(m->name, "pageId") == 0)) {
+			/* Plain-number references to content: a historical
+			 * version's current one (5.9+, Cloud), a Draft's
+			 * page. */
+			add_edge(x, ins_edge, "ContentEntityObject", m->value);
 		} else if (m->kind == XM_COLL) {
 			for (j = 0; j < m->nelem; j++) {
 				const struct xelem *e = &m->elem[j];

@@ -228,6 +228,8 @@ cat >"$T/hand/entities.xml" <<'XML'
 <object class="Label" package="p"><id name="id">30</id><property name="name"><![CDATA[used]]></property></object>
 <object class="Label" package="p"><id name="id">31</id><property name="name"><![CDATA[unused]]></property></object>
 <object class="Labelling" package="p"><id name="id">32</id><property name="label" class="Label" package="p"><id name="id">30</id></property><property name="content" class="Page" package="p"><id name="id">10</id></property></object>
+<object class="Attachment" package="p"><id name="id">14</id><property name="originalVersionId">15</property><property name="version">1</property></object>
+<object class="Attachment" package="p"><id name="id">15</id><property name="containerContent" class="Page" package="p"><id name="id">10</id></property><property name="version">2</property></object>
 <object class="Draft" package="p"><id name="id">40</id><property name="draftSpaceKey"><![CDATA[AAA]]></property></object>
 <object class="ConfluenceBandanaRecord" package="p"><id name="id">41</id><property name="context"><![CDATA[AAA]]></property><property name="key"><![CDATA[k]]></property></object>
 <object class="ConfluenceBandanaRecord" package="p"><id name="id">42</id><property name="context"><![CDATA[_GLOBAL]]></property><property name="key"><![CDATA[k]]></property></object>
@@ -244,9 +246,9 @@ run spaceport-extract -q --report "$T/hand.json" -d "$T/hand-a" --space aaa "$T/
 is "$rc" 0 "hand-made: --space aaa (case-insensitive) cuts AAA"
 got=$(grep -o '<object class="[A-Za-z]*" package="p"><id name="[a-z]*">[a-z0-9]*' \
     "$T/hand-a/entities.xml" | sed 's/.*class="\([A-Za-z]*\)".*>\([a-z0-9]*\)$/\1:\2/' | sort | tr '\n' ' ')
-is "$got" "BodyContent:12 Comment:13 ConfluenceBandanaRecord:41 ConfluenceUserImpl:u1 ConfluenceUserImpl:u2 Draft:40 Label:30 Labelling:32 Page:10 Page:11 Space:1 SpacePermission:44 " \
+is "$got" "Attachment:14 Attachment:15 BodyContent:12 Comment:13 ConfluenceBandanaRecord:41 ConfluenceUserImpl:u1 ConfluenceUserImpl:u2 Draft:40 Label:30 Labelling:32 Page:10 Page:11 Space:1 SpacePermission:44 " \
     "hand-made: the space's objects, its label and its users (creator, mention)"
-is "$(codes "$T/hand.json")" "space-cut-ambiguous=1 space-cut-unplaced=1" \
+is "$(codes "$T/hand.json")" "attachment-missing=1 space-cut-ambiguous=1 space-cut-unplaced=1" \
     "hand-made: the comment between two spaces and the orphan are reported"
 like "$(cat "$T/hand-a/exportDescriptor.properties" | tr '\n' ' ')" \
     "^#x exportType=space buildNumber=1 backupAttachments=true spaceKey=AAA $" \
@@ -282,6 +284,8 @@ for o in root.iter("object"):
                     rec["space"] = i.text
                 elif rec["cls"] != "Space":
                     rec["refs"].append((fam(c), i.text))
+            elif p.get("name") in ("originalVersionId", "pageId") and p.text:
+                rec["refs"].append(("content", p.text))
             elif p.get("name") in ("draftSpaceKey", "context") and \
                     rec["cls"] in ("Draft", "ConfluenceBandanaRecord"):
                 rec["skey"] = p.text
