@@ -4,7 +4,12 @@
  *   scan.c      the one pass over entities.xml (sanitise, libxml2
  *               well-formedness, object reader, everything learned)
  *   users.c     the user table (in memory: the only thing allowed to grow)
- *   attach.c    attachment objects against files, relations
+ *   attach.c    attachment objects against files, relations, the
+ *               members that go into the package
+ *   space.c     --space: cutting one space out of a site backup
+ *               (docs/space-cut.md)
+ *   store.c     --attachments-from: files from the Server's attachment
+ *               store
  *   write.c     writing the package
  *   inventory.c the --inventory database
  *   macros.c    macro verdicts, Jira links, nested macros (a body rule)
@@ -37,6 +42,17 @@ struct uent {
 	struct uent	*next;		/* hash chain */
 };
 
+/* A member of the package after the fixed ones (attach_members()). */
+struct outmem {
+	char		*name;		/* attachments/..., plugin-data/... */
+	uint64_t	 size;
+	uint32_t	 crc;
+	char		*store;		/* NULL: from the zip; else the path
+					   relative to the store root */
+};
+
+struct store;
+
 struct classcount {
 	char		*cls;
 	uint64_t	 n;
@@ -49,6 +65,15 @@ struct extract {
 	size_t		 max_object;
 	struct zipin_limits lim;
 	int		 quiet;
+	const char	*space_key;	/* --space: cut this space out */
+	const char	*store_dir;	/* --attachments-from */
+
+	/* scan.c input other than the zip's current member (space.c) */
+	ent_read_fn	 src;
+	void		*srcctx;
+	int		 graph_pass;	/* scan records the object graph only */
+	struct db	 cut;		/* space.c: the object graph */
+	struct store	*store;
 
 	struct zipin	*zip;
 	struct props	 desc;
@@ -67,6 +92,10 @@ struct extract {
 	uint64_t	 cdata_escapes;
 	uint64_t	 att_objects;
 	int		 legacy_collections;	/* any parent->child collection seen */
+
+	/* what goes into the package after entities.xml, sorted */
+	struct outmem	*outm;
+	size_t		 noutm;
 
 	/* users: hash table */
 	struct uent	**ut;
@@ -104,6 +133,40 @@ void	 xmacros_summary(struct xmacros *);
 /* Tables and views for --inventory (before inventory_close). */
 void	 xmacros_inventory(struct xmacros *, struct inventory *);
 void	 xmacros_free(struct xmacros *);
+/* Build x->outm: the zip's members that belong in the package (all of
+ * them, or with --space only the space's attachment files) and the files
+ * taken from the store; sorted by name. */
+void	 attach_members(struct extract *);
+void	 attach_free(struct extract *);
+/* space.c */
+/* Pass 1 (x->graph_pass): record one object of the site in the graph. */
+void	 space_graph(struct extract *, const struct xobj *);
+/* After pass 1: place every object, report what cannot be placed, then
+ * re-read the spooled entities.xml keeping only the space's objects
+ * (the normal scan runs over them) and rewrite the descriptor facts to
+ * those of a space export.  Dies if the space is not in the export. */
+void	 space_cut(struct extract *);
+void	 space_free(struct extract *);
+/* Set descriptor property key to val in x->desc_raw and x->desc (added at
+ * the end when absent; val NULL removes it). */
+void	 desc_set(struct extract *, const char *key, const char *val);
+/* store.c */
+/* Open the store root (dies if it is not a readable directory). */
+struct store *store_open(const char *dir);
+/* Find the file of one attachment version: the v4 path, the ver003 path,
+ * then a one-time index of the store by attachment id.  Returns 1 and
+ * sets *rel (the path relative to the root, caller frees), *size, *crc
+ * when a file of the recorded size (rec, -1: unknown) was found; else 0,
+ * with *tried (caller frees) listing the paths looked at and *got the
+ * size of the first wrong-sized candidate (-1 if none). */
+int	 store_find(struct store *, const char *space_id, const char *container,
+	    const char *file_id, const char *version, long long rec,
+	    char **rel, uint64_t *size, uint32_t *crc, char **tried,
+	    long long *got);
+/* Open rel (from store_find) for reading, without following symlinks;
+ * dies if it is gone or no longer a regular file. */
+int	 store_open_file(struct store *, const char *rel);
+void	 store_close(struct store *);
 /* write.c */
 void	 write_package(struct extract *, enum pkg_outkind, const char *path);
 

@@ -19,7 +19,7 @@
 
 /* Its long options, in the order of prog.longopts in main(). */
 enum { OPT_INVENTORY = FE_LONG, OPT_MAX_MEMBER, OPT_MAX_OBJECT, OPT_MAX_RATIO,
-	OPT_MAX_TOTAL };
+	OPT_MAX_TOTAL, OPT_SPACE, OPT_ATTACHMENTS_FROM };
 
 
 static int
@@ -44,6 +44,13 @@ extract_opt(struct fe *fe, int ch, const char *arg)
 			diag_warn(NULL, 0, "--max-object must be at least 4K");
 			return -1;
 		}
+		break;
+	case OPT_SPACE:
+		x->space_key = arg;
+		x->graph_pass = 1;
+		break;
+	case OPT_ATTACHMENTS_FROM:
+		x->store_dir = arg;
 		break;
 	case OPT_MAX_RATIO:
 		x->lim.max_ratio = fe_parse_size(fe, "--max-ratio", arg);
@@ -186,6 +193,8 @@ main(int argc, char *argv[])
 		.name = "spaceport-extract",
 		.synopsis = "[-q] [--strict] [--check] [--report FILE] "
 		    "[--inventory FILE]\n"
+		    "                         [--space KEY] "
+		    "[--attachments-from DIR]\n"
 		    "                         [--max-member SIZE] "
 		    "[--max-total SIZE] [--max-ratio N]\n"
 		    "                         [--max-object SIZE] "
@@ -200,6 +209,12 @@ main(int argc, char *argv[])
 		.options =
 		    "  --inventory FILE    write an SQLite inventory of the "
 		    "export to FILE\n"
+		    "  --space KEY         keep only space KEY of a site "
+		    "backup\n"
+		    "  --attachments-from DIR\n"
+		    "                      take missing attachment files from "
+		    "a copy of\n"
+		    "                      the server's attachment store\n"
 		    "  --max-member SIZE   largest member, uncompressed "
 		    "(default 64G)\n"
 		    "  --max-total SIZE    all members together (default 1T)\n"
@@ -211,7 +226,7 @@ main(int argc, char *argv[])
 		    "--strict), 2 usage;\nkilled by a signal: no output "
 		    "left, the signal's status (128+N).\n",
 		.longopts = "inventory:,max-member:,max-object:,max-ratio:,"
-		    "max-total:",
+		    "max-total:,space:,attachments-from:",
 		.opt = extract_opt,
 		.ctx = &x,
 	};
@@ -234,14 +249,16 @@ main(int argc, char *argv[])
 		x.inv = inventory_open(x.inventory_path);
 	x.xm = xmacros_new();
 	first_pass(&x);
+	if (x.space_key != NULL)
+		space_cut(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
 	    strcmp(type, "site") == 0))
 		report_finding("site-backup", PKG_DESCRIPTOR, 0, NULL,
 		    "this is a site backup (exportType=%s), not a space export: "
-		    "cloud imports spaces one at a time, so export each space "
-		    "with space tools > export > xml; continuing with "
-		    "everything it holds", type);
+		    "cloud imports spaces one at a time, so cut one out with "
+		    "--space KEY (or export each space with space tools > "
+		    "export > xml); continuing with everything it holds", type);
 	else if (type == NULL || strcmp(type, "space") != 0)
 		report_finding("export-type", PKG_DESCRIPTOR, 0, NULL,
 		    "unexpected exportType %s", type != NULL ? type : "(none)");
@@ -249,7 +266,9 @@ main(int argc, char *argv[])
 	xmacros_finish(x.xm);
 	x.nfinal = users_final(&x, &x.final);
 
-	if (!fe.nowrite)
+	if (!fe.nowrite && fe.strict && report_count() > 0)
+		diag_warn(NULL, 0, "findings under --strict: no package written");
+	else if (!fe.nowrite)
 		write_package(&x, fe.out != NULL ? PKG_OUT_FILE :
 		    fe.outdir != NULL ? PKG_OUT_DIR : PKG_OUT_STDOUT,
 		    fe.out != NULL ? fe.out : fe.outdir);
@@ -266,6 +285,8 @@ main(int argc, char *argv[])
 	sb_free(&x.desc_raw);
 	free(x.final);
 	users_free(&x);
+	attach_free(&x);
+	space_free(&x);
 	for (size_t i = 0; i < x.ncls; i++)
 		free(x.cls[i].cls);
 	free(x.cls);

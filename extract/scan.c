@@ -73,7 +73,15 @@ refill(struct scan *s)
 	while (s->out.len == 0) {
 		if (s->eof)
 			return 0;
-		r = zipin_read(s->x->zip, s->in, CHUNK);
+		if (s->x->src != NULL) {
+			ssize_t sr = s->x->src(s->x->srcctx, s->in, CHUNK);
+
+			if (sr < 0)
+				diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0,
+				    "read failed");
+			r = (size_t)sr;
+		} else
+			r = zipin_read(s->x->zip, s->in, CHUNK);
 		if (r == 0)
 			s->eof = 1;
 		sanitize_chunk(&s->x->san, s->in, r, s->eof, &s->out);
@@ -162,6 +170,10 @@ handle_object(struct scan *s, const struct xobj *o)
 	size_t i, j;
 
 	s->cur = o;
+	if (x->graph_pass) {		/* --space, pass 1: see space.c */
+		space_graph(x, o);
+		return;
+	}
 	x->objects++;
 	class_count(x, o->cls != NULL ? o->cls : "(none)");
 	if (o->cls != NULL && strcmp(o->cls, "ConfluenceUserImpl") == 0 &&

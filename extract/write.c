@@ -35,9 +35,8 @@ is_special(const char *name)
 static void
 facts(struct extract *x, struct manifest *m, uint64_t nusers)
 {
-	const struct zipin_entry *e;
 	uint64_t files = 0, bytes = 0;
-	size_t n, i;
+	size_t i;
 	char key[256];
 	int k;
 
@@ -55,11 +54,10 @@ facts(struct extract *x, struct manifest *m, uint64_t nusers)
 	}
 	manifest_setu(m, "count.users", nusers);
 	manifest_setu(m, "count.attachment-objects", x->att_objects);
-	n = zipin_entries(x->zip, &e);
-	for (i = 0; i < n; i++)
-		if (strncmp(e[i].name, "attachments/", 12) == 0) {
+	for (i = 0; i < x->noutm; i++)
+		if (strncmp(x->outm[i].name, "attachments/", 12) == 0) {
 			files++;
-			bytes += e[i].size;
+			bytes += x->outm[i].size;
 		}
 	manifest_setu(m, "count.attachment-files", files);
 	manifest_setu(m, "count.attachment-bytes", bytes);
@@ -95,7 +93,7 @@ struct early {
 
 static void
 put_early(struct extract *x, struct pkg_out *o, struct early *ea, size_t i,
-    const struct zipin_entry *e, char *buf)
+    const struct outmem *e, char *buf)
 {
 	uint64_t left = e->size, at = ea->off[i];
 	ssize_t r;
@@ -114,6 +112,48 @@ put_early(struct extract *x, struct pkg_out *o, struct early *ea, size_t i,
 	pkg_end(o);
 }
 
+/* A file from the attachment store (--attachments-from). */
+static void
+put_store(struct extract *x, struct pkg_out *o, const struct outmem *e,
+    char *buf)
+{
+	int fd = store_open_file(x->store, e->store);
+	uint64_t left = e->size;
+	size_t r;
+
+	pkg_begin(o, e->name, e->size);
+	while (left > 0 && (r = io_read(fd, buf, left < IOBUF ? (size_t)left :
+	    IOBUF, e->store)) > 0) {
+		pkg_write(o, buf, r);
+		left -= r;
+	}
+	close(fd);
+	if (left > 0)
+		diag_die(SP_EXIT_FAIL, x->store_dir, 0, "%s: shrank since it "
+		    "was checked", e->store);
+	pkg_end(o);	/* the CRC taken at the check is verified here */
+}
+
+/* Index of name among x->outm (sorted), or x->noutm. */
+static size_t
+out_index(struct extract *x, const char *name)
+{
+	size_t lo = 0, hi = x->noutm, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(name, x->outm[mid].name);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return x->noutm;
+}
+
 void
 write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 {
@@ -121,7 +161,7 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	struct strbuf users = STRBUF_INIT;
 	struct spool rel;
 	struct uent **u;
-	const struct zipin_entry *e;
+	const struct outmem *e;
 	struct early ea;
 	struct pkg_out *o;
 	const char *name;
@@ -144,10 +184,10 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
 	    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
 	manifest_add_member(&m, PKG_ENTITIES, x->ent.size, x->ent.crc);
-	n = zipin_entries(x->zip, &e);
+	e = x->outm;
+	n = x->noutm;
 	for (i = 0; i < n; i++)
-		if (!is_special(e[i].name))
-			manifest_add_member(&m, e[i].name, e[i].size, e[i].crc);
+		manifest_add_member(&m, e[i].name, e[i].size, e[i].crc);
 	manifest_setu(&m, "count.members", m.nmem);
 
 	o = pkg_create(kind, path);
@@ -158,32 +198,46 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
 	spool_close(&rel);
 
-	/* The rest, in sorted order (e[] is sorted). */
+	/* The rest, in sorted order (x->outm is sorted).  Zip members come
+	 * in storage order: one whose turn has come streams through, one
+	 * met early waits in a spool; store files are read when due;
+	 * members left out of the package (--space) are skipped. */
 	buf = xmalloc(IOBUF);
 	memset(&ea, 0, sizeof(ea));
 	ea.fd = -1;
 	ea.off = xreallocarray(NULL, n + 1, sizeof(*ea.off));
 	for (i = 0; i < n; i++)
 		ea.off[i] = UINT64_MAX;
-	while (next < n && is_special(e[next].name))
-		next++;
 	zipin_rewind(x->zip);
-	while (zipin_next(x->zip, &name, &size)) {
+	for (;;) {
+		/* Members now due that were met early or come from the store. */
+		while (next < n && (e[next].store != NULL ||
+		    ea.off[next] != UINT64_MAX)) {
+			if (e[next].store != NULL)
+				put_store(x, o, &e[next], buf);
+			else
+				put_early(x, o, &ea, next, &e[next], buf);
+			next++;
+		}
+		if (!zipin_next(x->zip, &name, &size))
+			break;
 		if (is_special(name))
 			continue;
 		if (next < n && strcmp(name, e[next].name) == 0) {
 			copy_member(x, o, name, size, buf);
 			next++;
-		} else {
-			const struct zipin_entry *hit = zipin_entry(x->zip, name);
+			continue;
+		}
+		if ((idx = out_index(x, name)) == n)
+			continue;		/* not in the package */
+		if (idx < next || e[idx].store != NULL ||
+		    ea.off[idx] != UINT64_MAX)
+			diag_die(SP_EXIT_FAIL, zipin_label(x->zip), 0,
+			    "member %s met twice", name);
+		{
 			struct spool s;
 			size_t r;
 
-			if (hit == NULL)
-				diag_die(SP_EXIT_FAIL, zipin_label(x->zip), 0,
-				    "member %s appeared on the second pass only",
-				    name);
-			idx = (size_t)(hit - e);
 			if (ea.fd == -1) {
 				spool_open(&s);
 				ea.fd = s.fd;
@@ -194,13 +248,6 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 				io_write_all(ea.fd, buf, r, "spool file");
 				ea.end += r;
 			}
-		}
-		/* Members now due that were met early. */
-		while (next < n && (is_special(e[next].name) ||
-		    ea.off[next] != UINT64_MAX)) {
-			if (!is_special(e[next].name))
-				put_early(x, o, &ea, next, &e[next], buf);
-			next++;
 		}
 	}
 	if (next != n)
