@@ -32,11 +32,12 @@
 #endif
 
 static const char usage_text[] =
-"usage: spaceport-pack [-q] [--strict] [--force] [--space-key NEW]\n"
+"usage: spaceport-pack [-q] [-j N] [--strict] [--force] [--space-key NEW]\n"
 "                      [--verify ORIGINAL.zip] [--report FILE] [-o FILE]\n"
 "                      [PACKAGE | DIR | -]\n"
 "Write a zip Confluence Cloud can import from a spaceport package.\n"
 "  -o, --output FILE      write the zip to FILE (default: standard output)\n"
+"  -j, --jobs N           deflate on N threads (default: the CPUs available)\n"
 "      --space-key NEW    rename the space to NEW (letters and digits)\n"
 "      --verify ORIG.zip  compare the output with the original Server export\n"
 "      --report FILE      write a JSON report to FILE\n"
@@ -58,7 +59,7 @@ usage(int code)
 }
 
 struct opts {
-	int		 quiet, strict, force;
+	int		 quiet, strict, force, jobs;
 	const char	*space_key, *verify, *report, *output, *input;
 };
 
@@ -473,6 +474,7 @@ main(int argc, char **argv)
 		{ "verify", required_argument, NULL, 'v' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -484,11 +486,12 @@ main(int argc, char **argv)
 	struct outfile of;
 	const char *self_path;
 	int c, fd, rc = SP_EXIT_OK;
+	char *end;
 	uint64_t diffs = 0;
 
 	diag_setprog(PACK_PROG);
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "qo:hV", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qo:j:hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': o.quiet = 1; break;
 		case 'S': o.strict = 1; break;
@@ -497,6 +500,12 @@ main(int argc, char **argv)
 		case 'v': o.verify = optarg; break;
 		case 'r': o.report = optarg; break;
 		case 'o': o.output = optarg; break;
+		case 'j': o.jobs = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o.jobs < 1 ||
+			    o.jobs > 64)
+				diag_die(SP_EXIT_USAGE, NULL, 0, "-j %s: not a "
+				    "number of threads from 1 to 64", optarg);
+			break;
 		case 'h': usage(SP_EXIT_OK); break;
 		case 'V': printf("%s %s\n", PACK_PROG, SPACEPORT_VERSION);
 			close_stdout();
@@ -539,6 +548,7 @@ main(int argc, char **argv)
 	memset(&of, 0, sizeof(of));
 	fd = open_output(o.output, &of);
 	s.zip = pack_zip_open(fd, o.output != NULL ? o.output : "<stdout>");
+	pack_zip_threads(s.zip, o.jobs ? o.jobs : pack_zip_ncpu());
 	while (pkg_next(s.in, &m)) {
 		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.st.rebuild &&
 		    s.rel == NULL)
