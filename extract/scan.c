@@ -88,8 +88,14 @@ count_escapes(struct scan *s, const char *p, size_t n)
 		if (memcmp(buf, "]] ", 3) == 0)
 			s->x->cdata_escapes++;
 	}
-	for (q = p; (q = memmem(q, (size_t)(p + n - q), "]] ", 3)) != NULL; q += 3)
-		s->x->cdata_escapes++;
+	/* memchr on ']' (rare in bodies) then a look at the next two: glibc's
+	 * memmem was 5 % of extract's instructions on XML-heavy input */
+	for (q = p; q + 3 <= p + n &&
+	    (q = memchr(q, ']', (size_t)(p + n - q) - 2)) != NULL; q++)
+		if (q[1] == ']' && q[2] == ' ') {
+			s->x->cdata_escapes++;
+			q += 2;
+		}
 	i = n >= 2 ? n - 2 : 0;
 	s->ntail = n - i;
 	memcpy(s->tail, p + i, s->ntail);
