@@ -247,6 +247,27 @@ handle_object(struct scan *s, const struct xobj *o)
 		inventory_object(x->inv, o);
 }
 
+/*
+ * The reader's stream mode (entities.h): of a collection's elements,
+ * extract keeps only those it reads (user references, and with
+ * --inventory an attachment's content properties); the others are
+ * parsed, checked and dropped one by one, so that a Space listing a
+ * permission per user (100,000 users: an 11 MB object) is never held
+ * whole.  extract does not need an object's raw bytes: the spool gets
+ * the sanitised stream itself.
+ */
+static int
+keep_elem(void *ctx, const struct xobj *partial, const struct xmember *coll,
+    const struct xelem *e)
+{
+	struct scan *s = ctx;
+
+	if (model_user_elem(e))
+		return 1;
+	return s->x->inv != NULL && coll->name != NULL &&
+	    strcmp(coll->name, "contentProperties") == 0;
+}
+
 /* Only UTF-8 is supported; say so clearly instead of mis-reading. */
 static void
 check_prolog(const char *gap, size_t len)
@@ -300,6 +321,7 @@ scan_entities(struct extract *x)
 	xmlCtxtUseOptions(s.xml, XML_PARSE_NONET | XML_PARSE_HUGE);
 
 	r = ent_open(scan_read, &s, PKG_ENTITIES, x->max_object);
+	ent_stream(r, keep_elem, &s);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
 		if (first) {
 			check_prolog(gap, gaplen);
