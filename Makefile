@@ -83,7 +83,7 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
-BENCH_SIZES ?= smoke,100M
+BENCH_SIZES ?= smoke,100M,xmlheavy
 bench: all
 	BENCH_SIZES='$(BENCH_SIZES)' bench/run
 
