@@ -195,7 +195,7 @@ outfile_open(struct outfile *o, const char *path)
 	if (o->fd == -1)
 		diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create a temporary "
 		    "file beside it: %s", strerror(errno));
-	diag_atexit(outfile_cleanup, o);
+	diag_atexit_path(outfile_cleanup, o, o->tmp, 0);
 }
 
 void

@@ -41,7 +41,13 @@ uint64_t report_count(void);
  * value (an object) to sb.  Called at report_write time in order added. */
 void	 report_section(const char *name, void (*fn)(struct strbuf *, void *), void *arg);
 
-/* Write the JSON report to path (temp + rename).  Dies on error. */
+/* Creates the report's temporary file beside path now (an outfile, see
+ * io.h), so that an unwritable path fails the run before any other
+ * output exists.  Dies on error.  Optional: report_write() prepares
+ * itself when this was not called. */
+void	 report_prepare(const char *path);
+/* Write the JSON report to path (the prepared temporary, or a new one;
+ * then fsync + rename).  Dies on error. */
 void	 report_write(const char *path);
 /* The one-screen summary on stderr: title line, then "  label: value" lines
  * added with report_summary_line, then findings by code. */
