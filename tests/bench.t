@@ -86,6 +86,10 @@ for j in 1 3; do
 	run spaceport-pack -q -j $j -o "$T/j$j.zip" "$run_dir/conv.pkg"
 	check "pack -j $j output = pipeline output" cmp -s "$T/j$j.zip" "$out_zip"
 done
+for j in 0 65 x; do
+	run spaceport-pack -q -j $j -o "$T/jbad.zip" "$run_dir/conv.pkg"
+	is "$rc" 2 "pack -j $j is a usage error (exit 2)"
+done
 
 # the results file: generated block replaced, hand-written text kept
 r=$(cat "$res")
