@@ -27,8 +27,8 @@ CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Icommon $(PKG_CFLAGS)
-ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS)
-LDLIBS	+= $(PKG_LIBS)
+ALL_CFLAGS = $(CPPFLAGS) $(WARN) -pthread $(CFLAGS)
+LDLIBS	+= $(PKG_LIBS) -pthread
 
 # make V=1 shows the full command lines.
 ifeq ($(V),1)
@@ -106,7 +106,7 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
-BENCH_SIZES ?= smoke,100M
+BENCH_SIZES ?= smoke,100M,xmlheavy
 bench: all
 	BENCH_SIZES='$(BENCH_SIZES)' bench/run
 

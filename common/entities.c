@@ -103,6 +103,11 @@ struct ent_reader {
 	struct xelem	*elem;
 	size_t		 nelem, capelem;
 	struct arena	 ar;
+	/* stream mode (ent_stream) */
+	ent_elem_fn	 efn;
+	void		*ectx;
+	char		*sgap;		/* copy of the object's gap */
+	size_t		 capsgap;
 };
 
 enum { ST_OK, ST_NEED, ST_ERR };
@@ -120,6 +125,8 @@ struct ps {
 	size_t		 lnoff;		/* line cache: line lnno starts at or before lnoff */
 	long		 lnno;
 	long		 line0;		/* line of b[0] */
+	int		 eof;		/* b[n] is the end of the input */
+	int		 rootend;	/* scan_gap: </hibernate-generic> seen */
 };
 
 struct attr {
@@ -244,6 +251,42 @@ arena_end(struct arena *a, size_t *lenp)
 	a->len++;
 	a->isopen = 0;
 	return s;
+}
+
+/* Where the arena was; arena_rollback() frees every string made since. */
+struct amark {
+	char	*buf;
+	size_t	 len, cap, nold;
+};
+
+static void
+arena_mark(const struct arena *a, struct amark *m)
+{
+	m->buf = a->buf;
+	m->len = a->len;
+	m->cap = a->cap;
+	m->nold = a->nold;
+}
+
+static void
+arena_rollback(struct arena *a, const struct amark *m)
+{
+	char *c;
+
+	if (a->buf != m->buf) {
+		/* chunks started since: the marked one went to old[] */
+		free(a->buf);
+		while (a->nold > m->nold) {
+			c = a->old[--a->nold];
+			if (c == m->buf)
+				break;
+			free(c);
+		}
+		a->buf = m->buf;
+		a->cap = m->cap;
+	}
+	a->len = m->len;
+	a->isopen = 0;
 }
 
 /* ------------------------------------------------------ parse utilities */
@@ -1059,6 +1102,25 @@ parse_member(struct ps *ps, const struct tag *t, struct xmember *m)
 	return 0;
 }
 
+/* The arrays cannot move any more: point members at their parts. */
+static void
+link_parts(struct ent_reader *r)
+{
+	size_t i, ke, ks;
+
+	for (i = ke = ks = 0; i < r->nmem; i++) {
+		if (r->mem[i].kind == XM_COLL) {
+			r->mem[i].elem = r->nelem ? r->elem + ke : NULL;
+			ke += r->mem[i].nelem;
+		} else if (r->mem[i].kind == XM_COMPONENT) {
+			r->mem[i].sub = r->nsub ? r->sub + ks : NULL;
+			ks += r->mem[i].nsub;
+		}
+	}
+	r->obj.mem = r->mem;
+	r->obj.nmem = r->nmem;
+}
+
 /*
  * Parse the object starting at ps->b[0] ("<object").  Fills r->obj,
  * except raw/raw_len which the caller sets.
@@ -1071,7 +1133,7 @@ parse_object(struct ps *ps)
 	struct xmember m;
 	struct idval iv;
 	struct tag ot, t;
-	size_t p, q, i, ke, ks;
+	size_t p, q;
 	int haveid = 0;
 
 	r->nmem = r->nsub = r->nelem = 0;
@@ -1121,18 +1183,7 @@ parse_object(struct ps *ps)
 		    o->cls ? " class=\"" : "", o->cls ? o->cls : "",
 		    o->cls ? "\"" : "");
 	o->raw_len = p;
-	/* The arrays cannot move any more: point members at their parts. */
-	for (i = ke = ks = 0; i < r->nmem; i++) {
-		if (r->mem[i].kind == XM_COLL) {
-			r->mem[i].elem = r->nelem ? r->elem + ke : NULL;
-			ke += r->mem[i].nelem;
-		} else if (r->mem[i].kind == XM_COMPONENT) {
-			r->mem[i].sub = r->nsub ? r->sub + ks : NULL;
-			ks += r->mem[i].nsub;
-		}
-	}
-	o->mem = r->mem;
-	o->nmem = r->nmem;
+	link_parts(r);
 	return 0;
 }
 
@@ -1235,7 +1286,8 @@ scan_gap(struct ps *ps, int *rootp, size_t *offp)
 	}
 end:
 	/* After the root: everything to the end of input is the last gap. */
-	if (!ps->r->eof)
+	ps->rootend = 1;
+	if (!ps->eof)
 		return need(ps, ps->n, NULL);
 	*offp = ps->n;
 	return GAP_END;
@@ -1272,6 +1324,7 @@ ent_close(struct ent_reader *r)
 	free(r->mem);
 	free(r->sub);
 	free(r->elem);
+	free(r->sgap);
 	arena_free(&r->ar);
 	free(r);
 }
@@ -1325,12 +1378,301 @@ report(struct ent_reader *r, struct ps *ps, size_t off, const char *msg)
 	return -1;
 }
 
+/* An error about the object that starts on line: "object too large",
+ * "has no <id>", ... (the normal mode's reports at the object's offset 0). */
+static int
+report_line(struct ent_reader *r, long line, const char *msg)
+{
+	r->line = line;
+	diag_warn(r->fname, line, "%s", msg);
+	r->failed = 1;
+	return -1;
+}
+
+static int
+report_toolarge(struct ent_reader *r, long line)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "object too large (more than %zu bytes)",
+	    r->max_object);
+	return report_line(r, line, msg);
+}
+
+/*
+ * An attempt's view of the buffered bytes from r->pos + off: at most
+ * budget bytes, so that what an attempt decides depends on those bytes
+ * only, never on how many more happen to be buffered (issue 12, defect
+ * 18: with whole reads an over-long object could fail on a later syntax
+ * error or at end of file where chunked reads said "too large").
+ */
+static void
+view(struct ent_reader *r, struct ps *ps, size_t off, size_t budget,
+    long line)
+{
+	size_t avail = r->len - r->pos - off;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->r = r;
+	ps->b = r->buf ? r->buf + r->pos + off : "";
+	ps->n = avail < budget ? avail : budget;
+	ps->eof = r->eof && avail <= budget;
+	ps->lnno = ps->line0 = line;
+}
+
+/* Read more for an attempt that saw n bytes of at most budget. */
+static int
+more(struct ent_reader *r, size_t from, size_t n, size_t budget)
+{
+	size_t want = n + (n > ENT_CHUNK ? n : ENT_CHUNK);
+
+	if (want > budget)
+		want = budget;
+	if (refill(r, from + want) < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- stream mode */
+
+void
+ent_stream(struct ent_reader *r, ent_elem_fn fn, void *ctx)
+{
+	r->efn = fn;
+	r->ectx = ctx;
+}
+
+enum { SS_OTAG, SS_CHILD, SS_ELEM, SS_DONE };
+
+/* Where the stream parse of one object is; changed on commit only. */
+struct sstate {
+	int		 phase;
+	/* results of the last step, applied when it is committed */
+	int		 next;		/* phase after it */
+	size_t		 used;		/* bytes it consumed */
+	int		 elem_new;	/* it parsed an <element>: the last of r->elem */
+	struct xmember	 coll;		/* the collection being streamed */
+	size_t		 coll_first;	/* r->nelem when it started */
+};
+
+/*
+ * One step of the stream parse at ps->b[0]: the object's start tag, or
+ * one child of the object (with the white space and comments before
+ * it), or one child of the collection being streamed, or an end tag.  A
+ * pure function of the bytes, like parse_object(); the caller undoes
+ * what a failed attempt appended.
+ */
+static int
+stream_step(struct ps *ps, struct sstate *st)
+{
+	struct ent_reader *r = ps->r;
+	struct xobj *o = &r->obj;
+	struct xmember m, c;
+	struct idval iv;
+	struct tag t;
+	size_t q, noff, nlen, end;
+
+	st->elem_new = 0;
+	if (st->phase == SS_OTAG) {
+		if (parse_stag(ps, 0, &t) < 0)
+			return -1;
+		o->cls = attr_get(ps, &t, "class");
+		o->pkg = attr_get(ps, &t, "package");
+		if (t.empty)
+			return fail(ps, 0, "<object> has no <id>");
+		st->used = t.end;
+		st->next = SS_CHILD;
+		return 0;
+	}
+	if (skip_misc(ps, 0, &q) < 0)
+		return -1;
+	if (ps->b[q + 1] == '/') {
+		if (parse_etag(ps, q, &noff, &nlen, &end) < 0)
+			return -1;
+		if (st->phase == SS_ELEM) {
+			if (!span_is(ps, noff, nlen, "collection"))
+				return fail(ps, q, "expected </collection>, "
+				    "found </%.*s>", pw(nlen), ps->b + noff);
+			c = st->coll;
+			c.nelem = r->nelem - st->coll_first;
+			c.raw_len += end;
+			push_mem(&r->mem, &r->nmem, &r->capmem, &c);
+			st->next = SS_CHILD;
+		} else {
+			if (!span_is(ps, noff, nlen, "object"))
+				return fail(ps, q, "expected </object>, found "
+				    "</%.*s>", pw(nlen), ps->b + noff);
+			o->end_line = line_at(ps, q);
+			st->next = SS_DONE;
+		}
+		st->used = end;
+		return 0;
+	}
+	if (parse_stag(ps, q, &t) < 0)
+		return -1;
+	if (st->phase == SS_ELEM) {
+		if (TAG_IS(ps, &t, "element")) {
+			if (parse_element(ps, &t, &end) < 0)
+				return -1;
+			st->elem_new = 1;
+		} else if (skip_element(ps, &t, &end) < 0)
+			return -1;
+		st->used = end;
+		st->next = SS_ELEM;
+		return 0;
+	}
+	if (TAG_IS(ps, &t, "id") || TAG_IS(ps, &t, "composite-id")) {
+		if (o->id != NULL)
+			return fail(ps, q, "<object> has more than one id");
+		if (parse_idpart(ps, &t, &iv) < 0)
+			return -1;
+		o->idname = iv.idname;
+		o->id = iv.value;
+		o->id_len = iv.vlen;
+		st->used = iv.vi.end;
+		st->next = SS_CHILD;
+		return 0;
+	}
+	if (TAG_IS(ps, &t, "collection") && !t.empty) {
+		memset(&m, 0, sizeof(m));
+		m.kind = XM_COLL;
+		m.line = line_at(ps, q);
+		m.name = attr_get(ps, &t, "name");
+		m.cls = attr_get(ps, &t, "class");
+		m.pkg = attr_get(ps, &t, "package");
+		m.raw_len = t.end - q;
+		st->coll = m;
+		st->coll_first = r->nelem;
+		st->used = t.end;
+		st->next = SS_ELEM;
+		return 0;
+	}
+	if (parse_member(ps, &t, &m) < 0)
+		return -1;
+	push_mem(&r->mem, &r->nmem, &r->capmem, &m);
+	st->used = m.raw_off + m.raw_len;
+	st->next = SS_CHILD;
+	return 0;
+}
+
+/* Stream mode's spans: 0 (the bytes are gone); see entities.h. */
+static void
+zero_spans(struct xmember *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		m[i].raw_off = m[i].val_off = 0;
+}
+
+/*
+ * The object at r->pos + off (its gap before it), in stream mode: step
+ * by step, each step committed (its bytes dropped from the buffer) when
+ * it parses, elements handed to r->efn as they are committed.  The union
+ * of the steps' views is the object's first max_object + 1 bytes, as in
+ * the normal mode, so the result depends on the bytes only.
+ */
+static int
+stream_object(struct ent_reader *r, struct ps *gs, size_t off,
+    const struct xobj **op, const char **gap, size_t *gaplen)
+{
+	struct xobj *o = &r->obj;
+	struct sstate st;
+	struct amark mk;
+	struct ps ps;
+	size_t nmem0, nsub0, nelem0, total = 0, budget, i;
+	long oline;
+	char msg[160];
+
+	/* the gap's bytes leave the buffer with the object's first step */
+	if (r->capsgap < off + 1) {
+		r->capsgap = off + 1;
+		r->sgap = xrealloc(r->sgap, r->capsgap);
+	}
+	memcpy(r->sgap, gs->b, off);
+	r->sgap[off] = '\0';
+	oline = line_at(gs, off);
+	r->pos += off;
+	r->line = oline;
+	r->nmem = r->nsub = r->nelem = 0;
+	arena_reset(&r->ar);
+	memset(o, 0, sizeof(*o));
+	o->line = oline;
+	memset(&st, 0, sizeof(st));
+	st.phase = SS_OTAG;
+	while (st.phase != SS_DONE) {
+		nmem0 = r->nmem;
+		nsub0 = r->nsub;
+		nelem0 = r->nelem;
+		arena_mark(&r->ar, &mk);
+		for (;;) {
+			budget = r->max_object + 1 - total;
+			view(r, &ps, 0, budget, r->line);
+			if (stream_step(&ps, &st) == 0)
+				break;
+			if (ps.st == ST_ERR)
+				return report(r, &ps, ps.erroff, ps.msg);
+			r->nmem = nmem0;
+			r->nsub = nsub0;
+			r->nelem = nelem0;
+			arena_rollback(&r->ar, &mk);
+			if (ps.n >= budget)
+				return report_toolarge(r, oline);
+			if (r->eof)
+				return ps.eofmsg ? report(r, &ps, ps.eofoff,
+				    ps.eofmsg) : report_line(r, oline,
+				    "unexpected end of file inside <object>");
+			if (more(r, 0, ps.n, budget) < 0)
+				return -1;
+		}
+		r->line = line_at(&ps, st.used);
+		r->pos += st.used;
+		total += st.used;
+		if (st.phase == SS_ELEM && st.next == SS_ELEM)
+			st.coll.raw_len += st.used;
+		if (st.elem_new) {
+			st.coll.nelem = r->nelem - st.coll_first;
+			o->mem = r->mem;
+			o->nmem = r->nmem;
+			if (!r->efn(r->ectx, o, &st.coll, &r->elem[r->nelem - 1])) {
+				r->nelem--;
+				arena_rollback(&r->ar, &mk);
+			}
+		}
+		st.phase = st.next;
+	}
+	if (total > r->max_object)
+		return report_toolarge(r, oline);
+	if (o->id == NULL) {
+		snprintf(msg, sizeof(msg), "<object%s%.64s%s> has no <id>",
+		    o->cls ? " class=\"" : "", o->cls ? o->cls : "",
+		    o->cls ? "\"" : "");
+		return report_line(r, oline, msg);
+	}
+	o->raw = NULL;
+	o->raw_len = total;
+	link_parts(r);
+	zero_spans(r->mem, r->nmem);
+	zero_spans(r->sub, r->nsub);
+	for (i = 0; i < r->nelem; i++)
+		r->elem[i].raw_off = 0;
+	r->root = 1;
+	*op = o;
+	*gap = r->sgap;
+	*gaplen = off;
+	return 1;
+}
+
+/* ------------------------------------------------------------ ent_next */
+
 int
 ent_next(struct ent_reader *r, const struct xobj **o, const char **gap,
     size_t *gaplen)
 {
 	struct ps gs, os;
-	size_t off = 0, limit, want, n;
+	size_t off = 0, lim = r->max_object + 1;
 	int root, rc;
 	char msg[128];
 
@@ -1342,11 +1684,9 @@ ent_next(struct ent_reader *r, const struct xobj **o, const char **gap,
 	if (r->done)
 		return 0;
 	for (;;) {
-		memset(&gs, 0, sizeof(gs));
-		gs.r = r;
-		gs.b = r->buf ? r->buf + r->pos : "";
-		gs.n = r->len - r->pos;
-		gs.lnno = gs.line0 = r->line;
+		/* the gap, then the object, each seen through at most
+		 * max_object + 1 bytes (see view()) */
+		view(r, &gs, 0, lim, r->line);
 		root = r->root;
 		memset(&os, 0, sizeof(os));
 		os.st = ST_OK;
@@ -1370,14 +1710,13 @@ ent_next(struct ent_reader *r, const struct xobj **o, const char **gap,
 			    "objects (more than %zu bytes)", r->max_object);
 			return report(r, &gs, off, msg);
 		}
+		if (rc == GAP_OBJECT && r->efn != NULL)
+			return stream_object(r, &gs, off, o, gap, gaplen);
 		if (rc == GAP_OBJECT) {
-			os.r = r;
-			os.b = gs.b + off;
-			os.n = gs.n - off;
-			os.lnno = os.line0 = line_at(&gs, off);
+			view(r, &os, off, lim, line_at(&gs, off));
 			if (parse_object(&os) == 0) {
 				if (r->obj.raw_len > r->max_object)
-					goto toolarge;
+					return report_toolarge(r, os.line0);
 				r->obj.raw = os.b;
 				*o = &r->obj;
 				*gap = gs.b;
@@ -1390,42 +1729,36 @@ ent_next(struct ent_reader *r, const struct xobj **o, const char **gap,
 			}
 			if (os.st == ST_ERR)
 				return report(r, &os, os.erroff, os.msg);
-		} else if (gs.st == ST_ERR)
-			return report(r, &gs, gs.erroff, gs.msg);
-
-		/* ST_NEED: read more, or fail at end of input. */
-		n = gs.n;
-		limit = (rc == GAP_OBJECT ? off : 0) + r->max_object + 1;
-		if (r->eof) {
-			if (rc == GAP_OBJECT)
-				return report(r, &os, os.eofmsg ? os.eofoff : 0,
-				    os.eofmsg ? os.eofmsg :
+			/* ST_NEED: too large, end of input, or read more */
+			if (os.n >= lim)
+				return report_toolarge(r, os.line0);
+			if (r->eof)
+				return os.eofmsg ? report(r, &os, os.eofoff,
+				    os.eofmsg) : report_line(r, os.line0,
 				    "unexpected end of file inside <object>");
+			if (more(r, off, os.n, lim) < 0)
+				return -1;
+			continue;
+		}
+		if (gs.st == ST_ERR)
+			return report(r, &gs, gs.erroff, gs.msg);
+		if (gs.n >= lim) {
+			snprintf(msg, sizeof(msg), gs.rootend ? "too much data "
+			    "after </hibernate-generic> (more than %zu bytes)" :
+			    "too much data between objects (more than %zu "
+			    "bytes)", r->max_object);
+			return report(r, &gs, gs.n, msg);
+		}
+		if (r->eof) {
 			if (gs.eofmsg)
 				return report(r, &gs, gs.eofoff, gs.eofmsg);
-			return report(r, &gs, n, root ?
+			return report(r, &gs, gs.n, root ?
 			    "unexpected end of file inside <hibernate-generic>" :
 			    "no <hibernate-generic> root element");
 		}
-		if (n >= limit) {
-			if (rc == GAP_OBJECT)
-				goto toolarge;
-			snprintf(msg, sizeof(msg), "too much data between "
-			    "objects (more than %zu bytes)", r->max_object);
-			return report(r, &gs, n, msg);
-		}
-		want = n + (n > ENT_CHUNK ? n : ENT_CHUNK);
-		if (want > limit)
-			want = limit;
-		if (refill(r, want) < 0) {
-			r->failed = 1;
+		if (more(r, 0, gs.n, lim) < 0)
 			return -1;
-		}
 	}
-toolarge:
-	snprintf(msg, sizeof(msg), "object too large (more than %zu bytes)",
-	    r->max_object);
-	return report(r, &os, 0, msg);
 }
 
 const struct xmember *

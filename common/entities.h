@@ -21,9 +21,11 @@
  * <component>, and any unknown element (kept, reported as XM_OTHER).
  * Comments, PIs and whitespace between objects are part of the gaps.
  *
- * Memory: one object is held at a time; an object larger than max_object
- * bytes is an error ("object too large"), so memory is bounded whatever
- * the size of the file.
+ * Memory: one object is held at a time (or less, see ent_stream); an
+ * object larger than max_object bytes is an error ("object too large"),
+ * so memory is bounded whatever the size of the file.  Whether and where
+ * that error happens is a function of the bytes only, never of how the
+ * read function chunks them.
  */
 #ifndef SP_ENTITIES_H
 #define SP_ENTITIES_H
@@ -125,6 +127,27 @@ struct ent_reader *ent_open(ent_read_fn rd, void *ctx, const char *fname,
 int	 ent_next(struct ent_reader *, const struct xobj **o,
 	    const char **gap, size_t *gaplen);
 long	 ent_line(const struct ent_reader *);	/* current line, for messages */
+
+/*
+ * Stream mode, for a consumer that does not need the raw bytes (extract):
+ * collection elements are not held with their object but handed to fn,
+ * one at a time and in document order, as soon as each is parsed, before
+ * ent_next() returns the object they belong to.  fn returns 1 to keep the
+ * element (it then appears in the collection's elem array as usual) or 0
+ * to drop it (its strings are freed at once).  partial: the object so
+ * far, of which only cls, pkg, line, and idname/id (NULL when the id comes
+ * after the collection) are valid; coll: the collection's name, cls, pkg
+ * and line.  Both, and e, are valid during the call only.
+ * Memory is then bounded by the largest member other than a collection,
+ * the largest element and the elements kept, not by the largest object.
+ * In this mode xobj.raw is NULL (raw_len is still the object's size) and
+ * every *_off span field and close_off is 0; values, names, lines, gaps
+ * and errors are those of the normal mode.  Call before the first
+ * ent_next(); fn NULL returns to the normal mode.
+ */
+typedef int	(*ent_elem_fn)(void *ctx, const struct xobj *partial,
+		    const struct xmember *coll, const struct xelem *e);
+void	 ent_stream(struct ent_reader *, ent_elem_fn fn, void *ctx);
 void	 ent_close(struct ent_reader *);
 
 /* Member lookup by name (first match), NULL if absent. */

@@ -113,7 +113,7 @@ void	 users_object(struct extract *, const char *key, const char *name,
 	    const char *email, const char *aaid);
 /* Merge name-only rows into object rows, return sorted array (caller frees). */
 size_t	 users_final(struct extract *, struct uent ***out);
-void	 users_tsv(struct uent **u, size_t n, struct strbuf *);
+void	 users_tsv(struct uent **u, size_t n, struct spool *);
 void	 users_free(struct extract *);
 /* attach.c */
 void	 attach_init(struct extract *);

@@ -4,6 +4,7 @@
  * Invalid sequences are replaced one byte at a time (each bad byte becomes
  * one U+FFFD), which is simple to state and to count.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "report.h"
@@ -21,6 +22,20 @@ sanitize_init(struct sanitizer *s, const char *fname)
 	s->line = 1;
 }
 
+/*
+ * Does the 8-byte word at p hold a byte < 0x20 or >= 0x80?  Exact: with
+ * every byte in 0x20..0x7f, w - 0x20.. borrows nowhere and no result byte
+ * has its top bit set; a byte < 0x20 borrows and sets it.
+ */
+static int
+word_special(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return (((w - 0x2020202020202020ULL) | w) & 0x8080808080808080ULL) != 0;
+}
+
 static void
 filter(struct sanitizer *s, const unsigned char *in, size_t n, int final,
     struct strbuf *out)
@@ -29,8 +44,15 @@ filter(struct sanitizer *s, const unsigned char *in, size_t n, int final,
 	int len;
 
 	while (i < n) {
-		unsigned char c = in[i];
+		unsigned char c;
 
+		/* Printable ASCII eight bytes at a time: the byte loop was
+		 * 8 % of extract's instructions on XML-heavy input. */
+		while (i + 8 <= n && !word_special(in + i))
+			i += 8;
+		if (i >= n)
+			break;
+		c = in[i];
 		if (c >= 0x20 && c < 0x80) {
 			i++;
 			continue;

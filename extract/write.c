@@ -158,8 +158,7 @@ void
 write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 {
 	struct manifest m;
-	struct strbuf users = STRBUF_INIT;
-	struct spool rel;
+	struct spool users, rel;
 	struct uent **u;
 	const struct outmem *e;
 	struct early ea;
@@ -171,15 +170,16 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 
 	u = x->final;
 	nu = x->nfinal;
+	spool_open(&users);
 	users_tsv(u, nu, &users);
+	spool_finish(&users);
 	spool_open(&rel);
 	relations_tsv(x, &rel);
 	spool_finish(&rel);
 
 	manifest_init(&m);
 	facts(x, &m, nu);
-	manifest_add_member(&m, PKG_USERS, users.len,
-	    io_crc32(0, users.buf, users.len));
+	manifest_add_member(&m, PKG_USERS, users.size, users.crc);
 	manifest_add_member(&m, PKG_RELATIONS, rel.size, rel.crc);
 	manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
 	    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
@@ -192,7 +192,8 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 
 	o = pkg_create(kind, path);
 	pkg_put_manifest(o, &m);
-	pkg_put(o, PKG_USERS, users.buf, users.len);
+	pkg_put_fd(o, PKG_USERS, users.fd, users.size);
+	spool_close(&users);
 	pkg_put_fd(o, PKG_RELATIONS, rel.fd, rel.size);
 	pkg_put(o, PKG_DESCRIPTOR, x->desc_raw.buf, x->desc_raw.len);
 	pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
@@ -258,6 +259,5 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 		close(ea.fd);
 	free(ea.off);
 	free(buf);
-	sb_free(&users);
 	manifest_free(&m);
 }

@@ -25,7 +25,7 @@
 #include "xmlcheck.h"
 
 struct opts {
-	int		 quiet, force;
+	int		 quiet, force, jobs;
 	const char	*space_key, *verify;
 	const char	*timezone;
 };
@@ -411,7 +411,7 @@ summary(struct state *s)
 }
 
 /* Its long options, in the order of prog.longopts in main(). */
-enum { OPT_FORCE = FE_LONG, OPT_SPACE_KEY, OPT_TIMEZONE, OPT_VERIFY };
+enum { OPT_FORCE = FE_LONG, OPT_SPACE_KEY, OPT_TIMEZONE, OPT_VERIFY, OPT_JOBS };
 
 
 static int
@@ -419,9 +419,20 @@ pack_opt(struct fe *fe, int ch, const char *arg)
 {
 	struct opts *o = fe->prog->ctx;
 	const char *why;
+	char *end;
 
 	switch (ch) {
 	case OPT_FORCE: o->force = 1; break;
+	case 'j':
+	case OPT_JOBS:
+		o->jobs = (int)strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || o->jobs < 1 ||
+		    o->jobs > 64) {
+			diag_warn(NULL, 0, "-j %s: not a number of threads from "
+			    "1 to 64", arg);
+			return -1;
+		}
+		break;
 	case OPT_SPACE_KEY:
 		if ((why = pack_space_key_invalid(arg)) != NULL) {
 			diag_warn(NULL, 0, "--space-key %s: %s", arg, why);
@@ -488,7 +499,7 @@ main(int argc, char **argv)
 	static struct opts o;
 	static const struct fe_prog prog = {
 		.name = PACK_PROG,
-		.synopsis = "[-q] [--strict] [--force] [--space-key NEW]\n"
+		.synopsis = "[-q] [-j N] [--strict] [--force] [--space-key NEW]\n"
 		    "                      [--timezone ZONE] [--verify "
 		    "ORIGINAL.zip]\n"
 		    "                      [--report FILE] [-o FILE] "
@@ -498,6 +509,8 @@ main(int argc, char **argv)
 		.what = "zip",
 		.operand = "package",
 		.options =
+		    "  -j, --jobs N        deflate on N threads (default: the "
+		    "CPUs available)\n"
 		    "  --space-key NEW     rename the space to NEW (letters and "
 		    "digits)\n"
 		    "  --timezone ZONE     the IANA time zone the Server ran in "
@@ -510,7 +523,8 @@ main(int argc, char **argv)
 		    "--verify, or findings with\n--strict, 2 usage; killed by "
 		    "a signal: no output left, the signal's\nstatus "
 		    "(128+N).\n",
-		.longopts = "force,space-key:,timezone:,verify:",
+		.shortopts = "j:",
+		.longopts = "force,space-key:,timezone:,verify:,jobs:",
 		.opt = pack_opt,
 		.ctx = &o,
 	};
@@ -558,6 +572,7 @@ main(int argc, char **argv)
 	} else
 		fd = STDOUT_FILENO;
 	s.zip = pack_zip_open(fd, fe.out != NULL ? fe.out : "<stdout>");
+	pack_zip_threads(s.zip, o.jobs ? o.jobs : pack_zip_ncpu());
 	pack_members(&s);
 	pack_zip_close(s.zip);
 	s.st.zip_bytes = pack_zip_bytes(s.zip);

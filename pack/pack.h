@@ -166,8 +166,16 @@ struct pack_zentry {
 };
 struct pack_zip;
 
-/* Writes to fd (checked; the caller owns fd and commits it). */
+/* Writes to fd (checked; the caller owns fd and commits it).  Deflates on
+ * the calling thread until pack_zip_threads() says otherwise. */
 struct pack_zip	*pack_zip_open(int fd, const char *label);
+/* Deflate large members on n threads (1..64; clamped), before the first
+ * member.  The zip's bytes do not depend on n (fixed-size blocks, see
+ * zipout.c).  The threads start at the first member of more than one
+ * block and end at pack_zip_free. */
+void		 pack_zip_threads(struct pack_zip *, int n);
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+int		 pack_zip_ncpu(void);
 /* size must be exact (checked at pack_zip_end).  crc: the member's CRC-32
  * as the package manifest gives it (0..0xFFFFFFFF), checked against the
  * data at pack_zip_end (mismatch: dies), or PACK_CRC_UNKNOWN.  A member
@@ -191,6 +199,8 @@ int		 pack_zip_store(const char *name, const void *head, size_t n);
 /* Unit tests: lower the zip64 thresholds (0: the format's, 0xFFFFFFFF
  * bytes and 0xFFFF entries) to force zip64 structures on small zips. */
 void		 pack_zip_test_limits(uint64_t size, uint64_t count);
+/* Unit tests: the deflate block size (0: the default, 256 KiB). */
+void		 pack_zip_test_block(size_t size);
 
 /* ---- verify.c ----------------------------------------------------- */
 

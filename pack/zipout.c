@@ -38,6 +38,22 @@
  *    with signature after the data: the compressed size is only known at
  *    the end and the output may be a pipe, so nothing is spooled or
  *    patched.
+ *  - Parallel deflate (issue 11), the way pigz does it: the member is cut
+ *    into blocks of a FIXED size (BLOCK_SIZE, never the thread count), each
+ *    deflated as its own raw stream primed with the previous 32 KiB of
+ *    input (deflateSetDictionary) and ended with Z_SYNC_FLUSH (byte
+ *    aligned, no final bit), the last one with Z_FINISH; the outputs,
+ *    concatenated in order, are one valid deflate stream, and the blocks'
+ *    CRC-32s are joined with crc32_combine().  A block's bytes depend only
+ *    on its input and its dictionary, so the zip is identical whatever
+ *    -j is (and -j 1 runs the same blocks on the calling thread).  A
+ *    member of one block is plain deflate.  Memory: at most 2 blocks per
+ *    thread in flight (each BLOCK_SIZE in + deflateBound out) plus one
+ *    zlib state per thread: bounded whatever the member's size.
+ *    Why not a library: Debian 12 has no streaming parallel deflate
+ *    library (libdeflate is whole-buffer only and has no dictionary API;
+ *    pigz is a program; zlib-ng is not packaged for bookworm), and this
+ *    is ~200 lines on zlib's own primitives.
  *  - Store or deflate: pack_zip_store(), the only rule (see there).
  *  - Zip64 (4.5.3) only where needed: a member whose size is >= 0xFFFFFFFF
  *    gets a zip64 extra field in its local header (both sizes), an 8-byte
@@ -58,8 +74,11 @@
  * extra fields but zip64, no comment, member order the caller's.
  * Every write is checked (io_write_all dies).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -70,7 +89,9 @@
 
 #define HEAD_MAX	((size_t)16 << 10)	/* bytes the store rule looks at */
 #define OBUF_SIZE	((size_t)256 << 10)	/* output buffer */
-#define ZBUF_SIZE	((size_t)64 << 10)	/* deflate output chunk */
+#define BLOCK_SIZE	((size_t)256 << 10)	/* parallel deflate block */
+#define DICT_SIZE	((size_t)32 << 10)	/* deflate's window */
+#define MAX_THREADS	64
 
 #define VER_MADE_BY	((3 << 8) | 45)		/* UNIX, 4.5 */
 #define VER_NEEDED	20			/* 2.0: deflate, stored */
@@ -82,6 +103,8 @@
 /* Thresholds; lowered by the unit tests to force zip64 structures. */
 static uint64_t lim_size = 0xFFFFFFFFu;
 static uint64_t lim_count = 0xFFFFu;
+/* Block size; lowered by the unit tests to test many blocks cheaply. */
+static size_t blk_size = BLOCK_SIZE;
 
 void
 pack_zip_test_limits(uint64_t size, uint64_t count)
@@ -89,6 +112,43 @@ pack_zip_test_limits(uint64_t size, uint64_t count)
 	lim_size = size != 0 ? size : 0xFFFFFFFFu;
 	lim_count = count != 0 ? count : 0xFFFFu;
 }
+
+void
+pack_zip_test_block(size_t size)
+{
+	blk_size = size != 0 ? size : BLOCK_SIZE;
+}
+
+/* One block of a deflated member.  Filled by the caller's thread, deflated
+ * by a worker (or the caller with one thread), written by the caller. */
+enum { J_FREE, J_QUEUED, J_BUSY, J_DONE };
+struct zjob {
+	unsigned char	*in;		/* blk_size */
+	size_t		 inlen;
+	unsigned char	*dict;		/* DICT_SIZE: the 32 KiB before in */
+	size_t		 dictlen;
+	unsigned char	*out;		/* outcap: deflateBound(blk_size) + slack */
+	size_t		 outlen, outcap;
+	uint32_t	 crc;		/* of in */
+	int		 last;		/* Z_FINISH instead of Z_SYNC_FLUSH */
+	int		 state;
+	int		 failed;
+};
+
+/* Worker threads and the ring of jobs.  Jobs are numbered in submission
+ * order; job k lives in slot k % njobs.  The caller fills slot "fill",
+ * workers take "take" (< "submitted"), the caller writes "head" in order. */
+struct zpool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work;		/* a job was queued, or quit */
+	pthread_cond_t	 done;		/* a job finished */
+	pthread_t	*th;
+	z_stream	*zs;		/* one per thread */
+	int		 nth, started, quit;
+	struct zjob	*jobs;
+	size_t		 njobs;
+	uint64_t	 head, take, submitted;
+};
 
 struct pack_zip {
 	int			 fd;
@@ -112,7 +172,13 @@ struct pack_zip {
 	/* zlib */
 	z_stream		 zs, trial;
 	int			 zs_init, trial_init;
-	unsigned char		*zbuf;
+	/* blocks (deflated members) */
+	int			 nthreads;	/* -j; 1: no worker threads */
+	struct zpool		*pool;		/* started at the first multi-block member */
+	struct zjob		 solo;		/* the block being filled, one thread */
+	struct zjob		*cur;		/* the block being filled */
+	unsigned char		*dict;		/* the last DICT_SIZE bytes fed */
+	size_t			 dictlen;
 };
 
 /* ---- DOS date/time, arithmetically (APPNOTE 4.4.6) ------------------- */
@@ -289,6 +355,15 @@ pack_zip_store(const char *name, const void *head, size_t n)
 
 /* ---- members ------------------------------------------------------------ */
 
+void
+pack_zip_threads(struct pack_zip *z, int n)
+{
+	if (z->pool != NULL || z->in_entry)
+		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: internal error: "
+		    "threads set after the first member");
+	z->nthreads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+}
+
 struct pack_zip *
 pack_zip_open(int fd, const char *label)
 {
@@ -298,7 +373,8 @@ pack_zip_open(int fd, const char *label)
 	z->label = label;
 	z->obuf = xmalloc(OBUF_SIZE);
 	z->head = xmalloc(HEAD_MAX);
-	z->zbuf = xmalloc(ZBUF_SIZE);
+	z->nthreads = 1;
+	z->dict = xmalloc(DICT_SIZE);
 	dos_datetime((int64_t)PACK_ZIP_MTIME, &z->dos_time, &z->dos_date);
 	return z;
 }
@@ -361,43 +437,308 @@ local_header(struct pack_zip *z)
 	}
 }
 
-static void
-deflate_out(struct pack_zip *z, const void *p, size_t n, int flush)
+/* ---- blocks and the worker threads ---------------------------------- */
+
+int
+pack_zip_ncpu(void)
 {
-	z_stream *s = &z->zs;
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)(n < MAX_THREADS ? n : MAX_THREADS) : 1;
+}
+
+static void
+job_alloc(struct zjob *j)
+{
+	j->in = xmalloc(blk_size);
+	j->dict = xmalloc(DICT_SIZE);
+	/* deflateBound() for a raw stream, plus the sync flush marker */
+	j->outcap = blk_size + (blk_size >> 12) + (blk_size >> 14) +
+	    (blk_size >> 25) + 64;
+	j->out = xmalloc(j->outcap);
+	j->inlen = j->dictlen = j->outlen = 0;
+	j->state = J_FREE;
+}
+
+static void
+job_free(struct zjob *j)
+{
+	free(j->in);
+	free(j->dict);
+	free(j->out);
+	memset(j, 0, sizeof(*j));
+}
+
+/*
+ * Deflate one block with s (level 6, raw, reset here).  Pure: the output
+ * depends on dict, in and last only.  Never allocates and never dies (it
+ * runs on worker threads): sets failed instead.
+ */
+static void
+job_run(struct zjob *j, z_stream *s)
+{
 	int rc;
 
-	s->next_in = (unsigned char *)(uintptr_t)p;
-	s->avail_in = (uInt)n;
-	do {
-		s->next_out = z->zbuf;
-		s->avail_out = (uInt)ZBUF_SIZE;
-		rc = deflate(s, flush);
-		if (rc == Z_STREAM_ERROR)
-			diag_die(SP_EXIT_FAIL, z->label, 0, "zip: %s: deflate "
-			    "failed", z->name);
-		out(z, z->zbuf, ZBUF_SIZE - s->avail_out);
-		z->csize += ZBUF_SIZE - s->avail_out;
-	} while (s->avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+	j->failed = 0;
+	j->crc = (uint32_t)crc32_z(0, j->in, j->inlen);
+	if (deflateReset(s) != Z_OK || (j->dictlen > 0 &&
+	    deflateSetDictionary(s, j->dict, (uInt)j->dictlen) != Z_OK)) {
+		j->failed = 1;
+		return;
+	}
+	s->next_in = j->in;
+	s->avail_in = (uInt)j->inlen;
+	s->next_out = j->out;
+	s->avail_out = (uInt)j->outcap;
+	rc = deflate(s, j->last ? Z_FINISH : Z_SYNC_FLUSH);
+	/* outcap is above deflateBound: everything fits in one call */
+	if (j->last ? rc != Z_STREAM_END : (rc != Z_OK || s->avail_out == 0 ||
+	    s->avail_in != 0))
+		j->failed = 1;
+	j->outlen = j->outcap - s->avail_out;
+}
+
+static void *
+worker(void *arg)
+{
+	struct zpool *p = arg;
+	struct zjob *j;
+	z_stream *s;
+	int me;
+
+	pthread_mutex_lock(&p->mu);
+	me = p->started++;
+	s = &p->zs[me];
+	for (;;) {
+		while (!p->quit && p->take == p->submitted)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit)
+			break;
+		j = &p->jobs[p->take++ % p->njobs];
+		j->state = J_BUSY;
+		pthread_mutex_unlock(&p->mu);
+		job_run(j, s);
+		pthread_mutex_lock(&p->mu);
+		j->state = J_DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void
+pool_start(struct pack_zip *z)
+{
+	struct zpool *p = xcalloc(1, sizeof(*p));
+	int i;
+
+	p->nth = z->nthreads;
+	p->njobs = (size_t)p->nth * 2;
+	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
+	for (i = 0; i < (int)p->njobs; i++)
+		job_alloc(&p->jobs[i]);
+	p->zs = xcalloc((size_t)p->nth, sizeof(*p->zs));
+	p->th = xcalloc((size_t)p->nth, sizeof(*p->th));
+	for (i = 0; i < p->nth; i++)
+		if (deflateInit2(&p->zs[i], 6, Z_DEFLATED, -15, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK)
+			diag_die(SP_EXIT_FAIL, z->label, 0, "zip: "
+			    "deflateInit2 failed");
+	if (pthread_mutex_init(&p->mu, NULL) != 0 ||
+	    pthread_cond_init(&p->work, NULL) != 0 ||
+	    pthread_cond_init(&p->done, NULL) != 0)
+		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: cannot initialise "
+		    "the deflate threads");
+	for (i = 0; i < p->nth; i++)
+		if (pthread_create(&p->th[i], NULL, worker, p) != 0)
+			diag_die(SP_EXIT_FAIL, z->label, 0, "zip: cannot start "
+			    "a deflate thread");
+	z->pool = p;
+}
+
+static void
+pool_stop(struct zpool *p)
+{
+	int i;
+	size_t k;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	for (i = 0; i < p->nth; i++)
+		deflateEnd(&p->zs[i]);
+	for (k = 0; k < p->njobs; k++)
+		job_free(&p->jobs[k]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p->jobs);
+	free(p->zs);
+	free(p->th);
+	free(p);
+}
+
+/* Write a deflated block: its bytes, its size, its CRC-32 joined on. */
+static void
+job_emit(struct pack_zip *z, struct zjob *j)
+{
+	if (j->failed)
+		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: %s: deflate failed",
+		    z->name);
+	out(z, j->out, j->outlen);
+	z->csize += j->outlen;
+	z->crc = (uint32_t)crc32_combine64(z->crc, j->crc, (z_off64_t)j->inlen);
+	j->inlen = j->outlen = 0;
+	j->state = J_FREE;
+}
+
+/* Write the finished blocks in order; with wait, until all are written
+ * (all 1) or until the oldest one is (all 0). */
+static void
+pool_collect(struct pack_zip *z, int wait, int all)
+{
+	struct zpool *p = z->pool;
+	struct zjob *j;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head < p->submitted) {
+		j = &p->jobs[p->head % p->njobs];
+		if (j->state != J_DONE) {
+			if (!wait)
+				break;
+			pthread_cond_wait(&p->done, &p->mu);
+			continue;
+		}
+		p->head++;
+		pthread_mutex_unlock(&p->mu);
+		job_emit(z, j);		/* the slot is ours: no lock needed */
+		pthread_mutex_lock(&p->mu);
+		if (!all)
+			wait = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* A block to fill: the solo one, or a free slot of the ring (waiting for
+ * the oldest block to be written when all are in flight). */
+static struct zjob *
+next_job(struct pack_zip *z)
+{
+	struct zpool *p = z->pool;
+	struct zjob *j;
+
+	if (p == NULL) {
+		if (z->solo.in == NULL)
+			job_alloc(&z->solo);
+		return &z->solo;
+	}
+	if (p->submitted - p->head == p->njobs)
+		pool_collect(z, 1, 0);
+	j = &p->jobs[p->submitted % p->njobs];
+	j->inlen = 0;
+	return j;
+}
+
+/* The block is complete: give it the dictionary, deflate it (queue it, or
+ * here with one thread), remember its tail as the next dictionary. */
+static void
+submit(struct pack_zip *z, int last)
+{
+	struct zjob *j = z->cur;
+	size_t keep;
+
+	if (!last && z->pool == NULL && z->nthreads > 1) {
+		/* a member of more than one block: start the threads and
+		 * move the block into the ring */
+		pool_start(z);
+		j = next_job(z);
+		memcpy(j->in, z->solo.in, z->solo.inlen);
+		j->inlen = z->solo.inlen;
+		z->solo.inlen = 0;
+	}
+	j->last = last;
+	j->dictlen = z->dictlen;
+	memcpy(j->dict, z->dict, z->dictlen);
+	/* the next dictionary: the last 32 KiB of dict + in */
+	if (j->inlen >= DICT_SIZE) {
+		memcpy(z->dict, j->in + j->inlen - DICT_SIZE, DICT_SIZE);
+		z->dictlen = DICT_SIZE;
+	} else {
+		keep = DICT_SIZE - j->inlen;
+		if (keep > z->dictlen)
+			keep = z->dictlen;
+		memmove(z->dict, z->dict + z->dictlen - keep, keep);
+		memcpy(z->dict + keep, j->in, j->inlen);
+		z->dictlen = keep + j->inlen;
+	}
+	if (z->pool == NULL) {
+		job_run(j, &z->zs);
+		job_emit(z, j);
+	} else {
+		pthread_mutex_lock(&z->pool->mu);
+		j->state = J_QUEUED;
+		z->pool->submitted++;
+		pthread_cond_signal(&z->pool->work);
+		pthread_mutex_unlock(&z->pool->mu);
+		pool_collect(z, 0, 0);
+	}
+	z->cur = last ? NULL : next_job(z);
+}
+
+static void
+deflate_feed(struct pack_zip *z, const unsigned char *p, size_t n)
+{
+	size_t k;
+
+	if (z->cur == NULL) {
+		z->cur = next_job(z);
+		z->dictlen = 0;
+	}
+	while (n > 0) {
+		if (z->cur->inlen == blk_size)
+			submit(z, 0);	/* more follows: not the last block */
+		k = blk_size - z->cur->inlen;
+		if (k > n)
+			k = n;
+		memcpy(z->cur->in + z->cur->inlen, p, k);
+		z->cur->inlen += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* End of a deflated member: the last block, then every block written. */
+static void
+deflate_finish(struct pack_zip *z)
+{
+	if (z->cur == NULL) {		/* empty member */
+		z->cur = next_job(z);
+		z->dictlen = 0;
+	}
+	submit(z, 1);
+	if (z->pool != NULL)
+		pool_collect(z, 1, 1);
 }
 
 static void
 data_out(struct pack_zip *z, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
 	if (z->method == 0) {
 		out(z, p, n);
 		z->csize += n;
 		return;
 	}
-	while (n > 0) {		/* avail_in is an unsigned int */
-		size_t k = n > ((size_t)1 << 30) ? (size_t)1 << 30 : n;
-
-		deflate_out(z, b, k, Z_NO_FLUSH);
-		b += k;
-		n -= k;
-	}
+	deflate_feed(z, p, n);
 }
 
 /* Upper bound of raw deflate's output for n input bytes (zlib's
@@ -428,8 +769,10 @@ decide(struct pack_zip *z)
 	    z->mcrc_known && !must_deflate(z->name))
 		store = 1;
 	z->method = store ? 0 : 8;
-	if (z->method == 8)
+	if (z->method == 8) {
 		zinit(z, &z->zs, &z->zs_init, 6);
+		z->crc = 0;	/* the blocks compute it, head included */
+	}
 	local_header(z);
 	z->decided = 1;
 	if (z->hlen > 0)
@@ -472,13 +815,13 @@ pack_zip_write(struct pack_zip *z, const void *buf, size_t n)
 	if (n > z->want - z->got)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: internal error: "
 		    "%s longer than announced", z->name);
-	z->crc = io_crc32(z->crc, buf, n);
 	z->got += n;
 	if (!z->decided) {
 		uint64_t hmax = z->want < HEAD_MAX ? z->want : HEAD_MAX;
 		size_t k = hmax - z->hlen < n ? (size_t)(hmax - z->hlen) : n;
 
 		memcpy(z->head + z->hlen, p, k);
+		z->crc = io_crc32(z->crc, p, k);
 		z->hlen += k;
 		p += k;
 		n -= k;
@@ -486,6 +829,9 @@ pack_zip_write(struct pack_zip *z, const void *buf, size_t n)
 			return;
 		decide(z);
 	}
+	/* deflated data: the blocks compute the CRC-32 (on the threads) */
+	if (z->method == 0)
+		z->crc = io_crc32(z->crc, p, n);
 	data_out(z, p, n);
 }
 
@@ -501,13 +847,14 @@ pack_zip_end(struct pack_zip *z)
 		    (unsigned long long)z->want, (unsigned long long)z->got);
 	if (!z->decided)
 		decide(z);
+	if (z->method == 8)
+		deflate_finish(z);
 	if (z->mcrc_known && z->crc != z->mcrc)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: %s: the data's "
 		    "CRC-32 is %08lx, the package manifest says %08lx: the "
 		    "member changed while it was read", z->name,
 		    (unsigned long)z->crc, (unsigned long)z->mcrc);
 	if (z->method == 8) {
-		deflate_out(z, NULL, 0, Z_FINISH);
 		if (!z->zip64 && z->csize >= lim_size)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "zip: %s: deflated "
 			    "data reached 4 GiB, its size did not: cannot "
@@ -645,6 +992,8 @@ pack_zip_free(struct pack_zip *z)
 
 	if (z == NULL)
 		return;
+	pool_stop(z->pool);
+	job_free(&z->solo);
 	if (z->zs_init)
 		deflateEnd(&z->zs);
 	if (z->trial_init)
@@ -655,6 +1004,6 @@ pack_zip_free(struct pack_zip *z)
 	free(z->name);
 	free(z->obuf);
 	free(z->head);
-	free(z->zbuf);
+	free(z->dict);
 	free(z);
 }

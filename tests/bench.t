@@ -43,7 +43,8 @@ unlike "$checks" '^FAIL' "no failed check in bench/run's own checks"
 for want in 'pipeline exits 0' 'extract alone exits 0' 'convert alone exits 0' \
     'pack alone exits 0' 'convert resolves users as expected.tsv' \
     'out.zip: attachment files = export' 'out.zip: every attachment' \
-    'unzip -t out.zip' 'pipeline output byte-identical to stage-by-stage' 'spaceport-pack --verify'; do
+    'unzip -t out.zip' 'pipeline output byte-identical to stage-by-stage' 'spaceport-pack --verify' \
+    'pack output byte-identical with -j 1, -j 2'; do
 	like "$checks" "^ok	$want" "bench/run checked: $want"
 done
 
@@ -55,7 +56,8 @@ for k, v in sorted(r["m"].items()):
     print("%s\t%s\t%s" % (k, v.get("rc", 0), v.get("rss_kb", 0)))
 ' "$json" 2>/dev/null)
 for k in 'unzip -p' 'naive repack' 'xmllint --stream' 'pipeline' 'pipeline: extract' \
-    'pipeline: convert' 'pipeline: pack' 'extract alone' 'convert alone' 'pack alone'; do
+    'pipeline: convert' 'pipeline: pack' 'extract alone' 'convert alone' 'pack alone' \
+    'pack alone -j 1'; do
 	like "$meas" "^$k	0	[1-9]" "measured with exit 0 and a peak RSS: $k"
 done
 
@@ -79,6 +81,15 @@ check "out.zip passes unzip -t" unzip -tq "$out_zip"
 run spaceport-pack -q --verify "$gen_dir/export.zip" -o "$T/verify.zip" "$run_dir/conv.pkg"
 is "$rc" 0 "spaceport-pack --verify export.zip passes on the benchmark's package"
 check "pack output is reproducible (verify run = pipeline run)" cmp -s "$T/verify.zip" "$out_zip"
+# -j must not change a byte (checked here independently of bench/run)
+for j in 1 3; do
+	run spaceport-pack -q -j $j -o "$T/j$j.zip" "$run_dir/conv.pkg"
+	check "pack -j $j output = pipeline output" cmp -s "$T/j$j.zip" "$out_zip"
+done
+for j in 0 65 x; do
+	run spaceport-pack -q -j $j -o "$T/jbad.zip" "$run_dir/conv.pkg"
+	is "$rc" 2 "pack -j $j is a usage error (exit 2)"
+done
 
 # the results file: generated block replaced, hand-written text kept
 r=$(cat "$res")
@@ -88,6 +99,8 @@ unlike "$r" 'stale generated text' "RESULTS: old generated block replaced"
 is "$(grep -c 'BEGIN bench/run' "$res")" 1 "RESULTS: exactly one generated block"
 like "$r" '^\| pipeline \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "RESULTS: pipeline row in the table"
 like "$r" 'pipeline / naive repack = \*\*[0-9.]+×\*\*' "RESULTS: pipeline / naive repack ratio"
+like "$r" 'pipeline / slowest stage alone \([a-z]+ [0-9.]+ s\) = \*\*[0-9.]+×\*\*' "RESULTS: pipeline / slowest stage ratio"
+like "$r" '^\| pack alone -j 1 \| [0-9.]+ \|' "RESULTS: pack -j 1 row"
 like "$r" 'extract: [0-9.]+ MB/s of entities.xml = [0-9.]+× xmllint' "RESULTS: stage vs xmllint ratio"
 like "$r" '\*\*Machine\*\*: [0-9]+ ×' "RESULTS: machine description"
 

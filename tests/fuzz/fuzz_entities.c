@@ -13,7 +13,10 @@
  *  - every span of the parsed view (members, values, elements, ids,
  *    close_off) lies inside xobj.raw and points at the documented bytes;
  *    every string is NUL-terminated at its length (ASan sees the reads);
- *  - objects and gaps respect max_object.
+ *  - objects and gaps respect max_object;
+ *  - stream mode (ent_stream): whole and chunked reads give the same
+ *    objects, members and streamed elements, and end like the normal
+ *    mode (status and line).
  *
  * It also checks the writers on the same bytes: xml_add_cdata never emits
  * "]]>" inside the section and xt_cdata_unescape undoes it exactly when
@@ -281,6 +284,96 @@ run_reader(const uint8_t *data, size_t size, size_t max_object, int chunked,
 		    out->cat.len, size, max_object, chunked ? "chunked" : "whole");
 }
 
+/*
+ * Stream mode (ent_stream): what a consumer that ignores raw bytes sees,
+ * elements from the callback (every other one kept, to exercise both).
+ */
+struct srun {
+	int		 rc;
+	long		 line;
+	struct strbuf	 dump;
+	size_t		 ncb;
+};
+
+static int
+stream_cb(void *ctx, const struct xobj *partial, const struct xmember *coll,
+    const struct xelem *e)
+{
+	struct srun *s = ctx;
+
+	FUZZ_CHECK(partial != NULL && coll != NULL && e != NULL,
+	    "stream callback without its arguments");
+	check_value(e->value, e->value_len, "streamed element");
+	sb_addf(&s->dump, "C%zu:", s->ncb);
+	dump_str(&s->dump, "o", partial->cls);
+	dump_str(&s->dump, "n", coll->name);
+	dump_str(&s->dump, "c", e->cls);
+	dump_bytes(&s->dump, "v", e->value, e->value_len);
+	return (int)(s->ncb++ & 1);
+}
+
+static void
+run_stream(const uint8_t *data, size_t size, size_t max_object, int chunked,
+    uint64_t seed, struct srun *out)
+{
+	struct src s = { data, size, 0, chunked, seed };
+	struct ent_reader *r;
+	const struct xobj *o;
+	const char *gap;
+	size_t gaplen, i, nobj = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	r = ent_open(src_read, &s, "entities.xml", max_object);
+	ent_stream(r, stream_cb, out);
+	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1 && ++nobj < 100000) {
+		FUZZ_CHECK(o->raw == NULL, "stream mode object with raw bytes");
+		if (max_object != 0)
+			FUZZ_CHECK(o->raw_len <= max_object, "streamed object "
+			    "of %zu > max %zu", o->raw_len, max_object);
+		sb_addf(&out->dump, "G%zu;O%zu,%ld,%ld;", gaplen, o->raw_len,
+		    o->line, o->end_line);
+		sb_add(&out->dump, gap, gaplen);
+		dump_str(&out->dump, "c", o->cls);
+		dump_bytes(&out->dump, "id", o->id, o->id_len);
+		for (i = 0; i < o->nmem; i++) {
+			const struct xmember *m = &o->mem[i];
+
+			check_value(m->value, m->value_len, "streamed member");
+			FUZZ_CHECK(m->nelem == 0 || m->elem != NULL,
+			    "kept elements without an array");
+			sb_addf(&out->dump, "M%d,%ld,%zu;", (int)m->kind,
+			    m->line, m->nelem);
+			dump_str(&out->dump, "n", m->name);
+			dump_bytes(&out->dump, "v", m->value, m->value_len);
+		}
+	}
+	out->rc = rc;
+	out->line = ent_line(r);
+	ent_close(r);
+}
+
+static void
+check_stream(const uint8_t *data, size_t size, size_t max_object,
+    uint64_t seed, const struct run *normal)
+{
+	struct srun w, c;
+
+	run_stream(data, size, max_object, 0, seed, &w);
+	run_stream(data, size, max_object, 1, seed, &c);
+	FUZZ_CHECK(w.rc == c.rc && w.line == c.line && w.dump.len ==
+	    c.dump.len && (w.dump.len == 0 || memcmp(w.dump.buf, c.dump.buf,
+	    w.dump.len) == 0), "stream mode: whole and chunked reads differ "
+	    "(max %zu)", max_object);
+	if (normal->nobj < 100000)
+		FUZZ_CHECK(w.rc == normal->rc && w.line == normal->line,
+		    "stream mode ends %d at line %ld, normal mode %d at %ld "
+		    "(max %zu)", w.rc, w.line, normal->rc, normal->line,
+		    max_object);
+	sb_free(&w.dump);
+	sb_free(&c.dump);
+}
+
 static void
 free_run(struct run *r)
 {
@@ -363,6 +456,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(w.dump.len == c.dump.len && (w.dump.len == 0 ||
 		    memcmp(w.dump.buf, c.dump.buf, w.dump.len) == 0),
 		    "whole and chunked reads give different parsed views");
+		check_stream(data, size, limits[i], seed, &w);
 		free_run(&w);
 		free_run(&c);
 	}

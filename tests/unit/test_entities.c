@@ -7,6 +7,7 @@
  * line are also checked for losslessness, and skipped if absent.
  */
 #include <glob.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -668,6 +669,8 @@ slurp(const char *path, size_t *lenp)
 	return p;
 }
 
+static int	same_views(const char *, size_t, size_t, size_t);
+
 static void
 test_file(const char *path)
 {
@@ -694,7 +697,324 @@ test_file(const char *path)
 	run_doc(doc, len, 4093, 0, &b);
 	ok(b.rc == 0 && b.lossless && b.sig == a.sig,
 	    "lossless %s with 4093-byte reads", path);
+	ok(same_views(doc, len, 0, 1 << 16) && same_views(doc, len, 0, 4093),
+	    "stream mode %s: same view as the normal mode", path);
 	free(doc);
+}
+
+/* ------------------------------------------------ chunking and limits */
+
+/*
+ * Issue 12 defect 18: with a small max_object, whether and where a
+ * document fails must not depend on how the input is chunked.  Every
+ * limit from 16 to len + 64 bytes, whole reads against 1-byte and 37-byte
+ * reads: same status, objects, signature and final line.
+ */
+static size_t
+limit_sweep(const char *doc, size_t len)
+{
+	struct run a, b, c;
+	size_t max, bad = 0;
+
+	cap_begin();
+	for (max = 16; max <= len + 64; max++) {
+		run_doc(doc, len, 1 << 20, max, &a);
+		run_doc(doc, len, 1, max, &b);
+		run_doc(doc, len, 37, max, &c);
+		if (a.rc != b.rc || a.nobj != b.nobj || a.sig != b.sig ||
+		    a.line != b.line || a.rc != c.rc || a.nobj != c.nobj ||
+		    a.sig != c.sig || a.line != c.line)
+			bad++;
+	}
+	cap_end((char[64]){ 0 }, 64);
+	return bad;
+}
+
+static void
+test_limit_chunking(void)
+{
+	static const char *repro[] = {
+		"tests/fuzz/repro/entities/limit-error-chunking.xml",
+		"tests/fuzz/repro/entities/limit-gap-starttag.xml",
+	};
+	char *doc;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(repro) / sizeof(repro[0]); i++) {
+		if ((doc = slurp(repro[i], &len)) == NULL) {
+			tap_skip("%s not found (run from the top directory)",
+			    repro[i]);
+			continue;
+		}
+		ok(limit_sweep(doc, len) == 0, "%s: every max_object gives "
+		    "the same result whatever the read size", repro[i]);
+		free(doc);
+	}
+	ok(limit_sweep(legacy_doc, sizeof(legacy_doc) - 1) == 0,
+	    "legacy document: every max_object, any read size");
+	ok(limit_sweep(new_doc, sizeof(new_doc) - 1) == 0,
+	    "8.3+ document: every max_object, any read size");
+}
+
+/* ---------------------------------------------------------- stream mode */
+
+/*
+ * A dump of what a consumer that does not look at raw bytes sees: object
+ * class, id, lines, members (kind, name, class, value, line, element
+ * count) and every collection element (class, id name, value, name), in
+ * document order.  In stream mode elements come from the callback, in
+ * normal mode from m->elem.  Errors: status, line.
+ */
+struct sdump {
+	struct strbuf	 d;
+	int		 keep;		/* callback's answer */
+	size_t		 cb;		/* callback calls */
+	size_t		 base, peak;	/* heap in use: at the start, most seen */
+	int		 quiet;		/* callback: count only */
+};
+
+static void
+dump_s(struct strbuf *d, const char *s)
+{
+	sb_adds(d, s ? s : "(null)");
+	sb_addc(d, '|');
+}
+
+static void
+dump_elem(struct strbuf *d, const struct xelem *e)
+{
+	sb_adds(d, "E:");
+	dump_s(d, e->cls);
+	dump_s(d, e->idname);
+	dump_s(d, e->name);
+	sb_add(d, e->value ? e->value : "", e->value_len);
+	sb_addf(d, "|%d\n", e->is_enum);
+}
+
+static void
+heap_peak(struct sdump *sd)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.uordblks + mi.hblkhd > sd->peak)
+		sd->peak = mi.uordblks + mi.hblkhd;
+}
+
+static int
+elem_cb(void *ctx, const struct xobj *partial, const struct xmember *coll,
+    const struct xelem *e)
+{
+	struct sdump *sd = ctx;
+
+	sd->cb++;
+	if (sd->cb % 1024 == 0)
+		heap_peak(sd);
+	if (!sd->quiet) {
+		sb_adds(&sd->d, "C:");
+		dump_s(&sd->d, partial->cls);
+		dump_s(&sd->d, partial->id);
+		dump_s(&sd->d, coll->name);
+		dump_elem(&sd->d, e);
+	}
+	return sd->keep;
+}
+
+static void
+dump_obj(struct sdump *sd, const struct xobj *o, int from_cb)
+{
+	struct strbuf *d = &sd->d;
+	size_t i, j;
+
+	sb_addf(d, "O:%ld-%ld|%zu|", o->line, o->end_line, o->raw_len);
+	dump_s(d, o->cls);
+	dump_s(d, o->pkg);
+	dump_s(d, o->idname);
+	dump_s(d, o->id);
+	sb_addc(d, '\n');
+	for (i = 0; i < o->nmem; i++) {
+		const struct xmember *m = &o->mem[i];
+
+		sb_addf(d, "M:%d|%ld|%d|%d|%zu|%zu|", (int)m->kind, m->line,
+		    m->is_null, m->value_cdata, m->nsub, m->raw_len);
+		dump_s(d, m->name);
+		dump_s(d, m->cls);
+		dump_s(d, m->idname);
+		sb_add(d, m->value ? m->value : "", m->value_len);
+		sb_addc(d, '\n');
+		for (j = 0; j < m->nsub; j++) {
+			sb_adds(d, "S:");
+			dump_s(d, m->sub[j].name);
+			sb_add(d, m->sub[j].value ? m->sub[j].value : "",
+			    m->sub[j].value_len);
+			sb_addc(d, '\n');
+		}
+		if (m->kind == XM_COLL && !from_cb) {
+			for (j = 0; j < m->nelem; j++) {
+				/* where the callback would have said it */
+				sb_adds(d, "C:");
+				dump_s(d, o->cls);
+				dump_s(d, o->id);
+				dump_s(d, m->name);
+				dump_elem(d, &m->elem[j]);
+			}
+		}
+	}
+}
+
+/* Read doc in normal (stream 0) or stream mode; the dump in sd. */
+static int
+run_dump(const char *doc, size_t len, size_t step, size_t max, int stream,
+    int keep, int quiet, struct sdump *sd)
+{
+	struct tap_src s = { doc, len, 0, step };
+	struct ent_reader *r;
+	const struct xobj *o;
+	const char *gap;
+	size_t gaplen;
+	int rc;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->keep = keep;
+	sd->quiet = quiet;
+	sd->base = sd->peak = mallinfo2().uordblks + mallinfo2().hblkhd;
+	r = ent_open(tap_src_read, &s, "s.xml", max);
+	if (stream)
+		ent_stream(r, elem_cb, sd);
+	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
+		heap_peak(sd);
+		if (stream && o->raw != NULL)
+			sb_adds(&sd->d, "RAW!");
+		sb_addf(&sd->d, "G:%zu|", gaplen);
+		sb_add(&sd->d, gap, gaplen);
+		sb_addc(&sd->d, '\n');
+		if (sd->quiet)
+			continue;
+		if (stream && keep) {
+			/* kept elements: also in m->elem */
+			size_t i, n = 0;
+
+			for (i = 0; i < o->nmem; i++)
+				if (o->mem[i].kind == XM_COLL)
+					n += o->mem[i].nelem;
+			sb_addf(&sd->d, "K:%zu\n", n);
+		}
+		dump_obj(sd, o, stream);
+	}
+	sb_addf(&sd->d, "END:%d|%ld\n", rc, ent_line(r));
+	ent_close(r);
+	return rc;
+}
+
+/* Normal and stream mode: the same objects, values, elements, lines. */
+static int
+same_views(const char *doc, size_t len, size_t max, size_t step)
+{
+	struct sdump a, b;
+	int same;
+
+	run_dump(doc, len, 1 << 20, max, 0, 0, 0, &a);
+	run_dump(doc, len, step, max, 1, 0, 0, &b);
+	/* normal mode dumps elements after the object's members, stream
+	 * mode before them: compare the sorted lines */
+	same = a.d.len == b.d.len;
+	if (same) {
+		char *x = a.d.buf, *y = b.d.buf;
+		size_t i, sx = 0, sy = 0;
+
+		/* order-free comparison: sum and xor of line hashes */
+		unsigned long hx = 0, hy = 0, h = 5381;
+		for (i = 0; i < a.d.len; i++) {
+			h = h * 33 + (unsigned char)x[i];
+			if (x[i] == '\n') { hx += h * 2654435761u; sx ^= h; h = 5381; }
+		}
+		h = 5381;
+		for (i = 0; i < b.d.len; i++) {
+			h = h * 33 + (unsigned char)y[i];
+			if (y[i] == '\n') { hy += h * 2654435761u; sy ^= h; h = 5381; }
+		}
+		same = hx == hy && sx == sy;
+	}
+
+	sb_free(&a.d);
+	sb_free(&b.d);
+	return same;
+}
+
+static void
+test_stream(void)
+{
+	static const char *docs[] = { legacy_doc, new_doc };
+	static const char *names[] = { "legacy", "8.3+" };
+	struct sdump a, b;
+	size_t i, max, bad;
+	struct strbuf big = STRBUF_INIT;
+	size_t k, nel = 150000, peak_norm, peak_str;
+
+	for (i = 0; i < 2; i++) {
+		size_t len = strlen(docs[i]);
+
+		ok(same_views(docs[i], len, 0, 1 << 20) &&
+		    same_views(docs[i], len, 0, 1) &&
+		    same_views(docs[i], len, 0, 7),
+		    "stream mode, %s: same objects, members, elements and "
+		    "lines as the normal mode, any read size", names[i]);
+		cap_begin();
+		for (bad = 0, max = 16; max <= len + 64; max++) {
+			struct sdump c;
+			int rc;
+
+
+			rc = run_dump(docs[i], len, 1 << 20, max, 1, 0, 0, &a);
+			run_dump(docs[i], len, 1, max, 1, 0, 0, &b);
+			run_dump(docs[i], len, 1 << 20, max, 0, 0, 0, &c);
+			/* stream: whole = 1-byte reads; normal mode: the same
+			 * status and final line, and on success the same view
+			 * (on failure stream mode has already handed over the
+			 * elements before the error: that is its point) */
+			if (a.d.len != b.d.len || memcmp(a.d.buf, b.d.buf,
+			    a.d.len) != 0 || strcmp(strrchr(a.d.buf, 'E'),
+			    strrchr(c.d.buf, 'E')) != 0 ||
+			    (rc == 0 && !same_views(docs[i], len, max, 5)))
+				bad++;
+			sb_free(&a.d);
+			sb_free(&b.d);
+			sb_free(&c.d);
+		}
+		cap_end((char[64]){ 0 }, 64);
+		ok(bad == 0, "stream mode, %s: every max_object, 1-byte reads "
+		    "= whole reads = normal mode", names[i]);
+	}
+	/* keep = 1: the elements are also in m->elem, as in normal mode */
+	run_dump(legacy_doc, sizeof(legacy_doc) - 1, 3, 0, 1, 1, 0, &a);
+	ok(strstr(a.d.buf, "K:1\n") != NULL && a.cb == 1,
+	    "stream mode, kept element: handed over once and in m->elem");
+	sb_free(&a.d);
+
+	/* a 100,000-user Space: one object, one collection of 150,000
+	 * elements (~19 MB).  Normal mode holds it whole; stream mode holds
+	 * one element at a time. */
+	sb_adds(&big, "<hibernate-generic>\n<object class=\"Space\" package=\"p\">"
+	    "\n<id name=\"id\">1</id>\n<collection name=\"permissions\" "
+	    "class=\"java.util.Set\">");
+	for (k = 0; k < nel; k++)
+		sb_addf(&big, "<element class=\"SpacePermission\" package=\""
+		    "com.atlassian.confluence.security\"><id name=\"id\">%zu"
+		    "</id>\n</element>\n", 1000000 + k);
+	sb_adds(&big, "</collection>\n<property name=\"key\"><![CDATA[BIG]]>"
+	    "</property>\n</object>\n</hibernate-generic>\n");
+	run_dump(big.buf, big.len, 65536, 64 << 20, 0, 0, 1, &a);
+	peak_norm = a.peak - a.base;
+	run_dump(big.buf, big.len, 65536, 64 << 20, 1, 0, 1, &b);
+	peak_str = b.peak - b.base;
+	ok(b.cb == nel && strstr(b.d.buf, "END:0|") != NULL,
+	    "stream mode: %zu elements handed over, the object returned",
+	    b.cb);
+	ok(peak_str < ((size_t)1 << 20) && peak_norm > big.len,
+	    "stream mode holds %zu KiB for a %zu KiB object (normal mode "
+	    "%zu KiB)", peak_str >> 10, big.len >> 10, peak_norm >> 10);
+	sb_free(&a.d);
+	sb_free(&b.d);
+	sb_free(&big);
 }
 
 int
@@ -713,6 +1033,8 @@ main(int argc, char **argv)
 	test_roundtrip();
 	test_fuzz(legacy_doc, sizeof(legacy_doc) - 1, "legacy");
 	test_fuzz(new_doc, sizeof(new_doc) - 1, "8.3+");
+	test_limit_chunking();
+	test_stream();
 
 	for (j = 1; j < argc; j++)
 		test_file(argv[j]);
