@@ -59,9 +59,11 @@
  * is the worked example).
  *
  * Speed: a body is tokenised only when one of the rules' triggers occurs
- * in its raw bytes (one memmem(3) per trigger); a body with nothing to do
- * costs those searches and nothing else.  A CDATA body without "]] " is
- * tokenised in place (no copy).
+ * in its raw bytes (one memchr(3) pass per distinct anchor byte, ':' for
+ * most triggers, stopping at the first hit); a body with nothing to do
+ * costs that search and nothing else.  A CDATA body without "]] " (text
+ * without '&') is tokenised in place, no copy.  Text tokens are only
+ * produced when a running rule wants them.
  *
  * Memory: the body, its logical copy (only when the outer encoding needs
  * decoding) and its map are held at once; all buffers are reused from one

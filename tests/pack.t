@@ -215,7 +215,13 @@ python3 - "$T/e856/entities.xml" <<'PY'
 import sys
 p = sys.argv[1]; s = open(p, encoding='utf-8').read()
 i = s.index('<property name="body"><![CDATA[') + len('<property name="body"><![CDATA[')
-s = s[:i] + '<ac:link><ri:page ri:space-key="HT" ri:content-title="x"/></ac:link><ri:page ri:space-key="HTX"/>' + s[i:]
+# real references, and look-alikes that are text: a code macro (its inner
+# CDATA split the 8.3+ way, "]]]]><![CDATA[>"), a noformat body, a comment
+s = s[:i] + ('<ac:link><ri:page ri:space-key="HT" ri:content-title="x"/></ac:link><ri:page ri:space-key="HTX"/>'
+    '<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[<ri:space ri:space-key="HT" a="code"/>]]]]><![CDATA[>'
+    '</ac:plain-text-body></ac:structured-macro><ac:structured-macro ac:name="noformat"><ac:plain-text-body>'
+    '<![CDATA[ri:space-key="HT" noformat]]]]><![CDATA[></ac:plain-text-body></ac:structured-macro>'
+    '<!-- <ri:space ri:space-key="HT" a="comment"/> -->') + s[i:]
 open(p, 'w', encoding='utf-8').write(s)
 PY
 rm -f "$T/x856b.zip"; (cd "$T/e856" && zip -qrX "$T/x856b.zip" .)
@@ -225,6 +231,9 @@ is "$rc" 0 "8.5.6 --space-key NK: exit 0"
 unzip -p "$T/sk2.zip" entities.xml >"$T/sk2.xml"
 like "$(cat "$T/sk2.xml")" 'ri:space-key="NK" ri:content-title="x"' "ri:space-key reference rewritten"
 like "$(cat "$T/sk2.xml")" 'ri:space-key="HTX"' "a longer key is not touched"
+like "$(cat "$T/sk2.xml")" '<ri:space ri:space-key="HT" a="code"/>' "code macro CDATA untouched"
+like "$(cat "$T/sk2.xml")" 'ri:space-key="HT" noformat' "plain-text macro body untouched"
+like "$(cat "$T/sk2.xml")" '<!-- <ri:space ri:space-key="HT" a="comment"/> -->' "XML comment untouched"
 like "$(grep -A3 'ConfluenceBandanaRecord' "$T/sk2.xml")" '<property name="context">NK</property>' "bandana context rewritten"
 unlike "$(grep -A3 '<object class="Space"' "$T/sk2.xml")" '>HT<' "no old key left in the Space object"
 sk=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["pack"]["space_key"]["changed"]; print(c["body-space-key"], c["bandana-context"])' "$T/sk2.json")
