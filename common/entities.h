@@ -62,7 +62,7 @@ struct xmember {
 	 * Decoded value, NUL-terminated (may also contain NULs: use value_len).
 	 * XM_PROP/XM_ENUM: the text with CDATA unwrapped and character/entity
 	 * references decoded (only the five predefined ones and &#...;).
-	 * Confluence's "]] " escape is NOT undone here (see ent_unescape_cdata).
+	 * Confluence's "]] " escape is NOT undone here (see xt_cdata_unescape).
 	 * XM_REF: the decoded id.  NULL when is_null.
 	 */
 	const char	*value;
@@ -130,20 +130,8 @@ void	 ent_close(struct ent_reader *);
 /* Member lookup by name (first match), NULL if absent. */
 const struct xmember *xobj_member(const struct xobj *, const char *name);
 
-/* Confluence's escapeCDATA is s.replace("]]", "]] "); undo it in place.
- * Returns the new length. */
-size_t	 ent_unescape_cdata(char *s, size_t len);
-
-/*
- * Writers for NEW values (never used to copy existing bytes).
- * xml_add_cdata: "<![CDATA[" + value with "]]" written "]] " (Confluence's
- * convention, which also guarantees no "]]>" can occur) + "]]>".
- * xml_add_text: escaped text (& < > " ').
- * Both drop characters XML 1.0 forbids (C0 controls except TAB/LF/CR,
- * U+FFFE, U+FFFF, invalid UTF-8 bytes) and return how many they dropped.
- */
-struct strbuf;
-size_t	 xml_add_cdata(struct strbuf *, const char *s, size_t len);
-size_t	 xml_add_text(struct strbuf *, const char *s, size_t len);
+/* Writers for new values (xml_add_cdata, xml_add_text) and the "]] "
+ * quirk (xt_cdata_unescape) are in xmltext.h. */
+#include "xmltext.h"
 
 #endif

@@ -49,7 +49,28 @@ const char *uref_kind_name(enum uref_kind);	/* "body-userkey", ... stable, used 
 typedef int (*uref_fn)(void *ctx, enum uref_kind kind, const char *value,
 		size_t len, long line, const char **repl);
 
-/* Storage format (XHTML) bodies.  out may be NULL to only scan.
+/*
+ * The user rule over the body toolkit (body.h): reports every reference
+ * to fn and rewrites the ones fn replaces.  Row for a program's table:
+ * { &uref_rule, &ctx } with ctx a struct uref_rule_ctx.  References in
+ * the wiki body of an unmigrated-wiki-markup macro are not reported (as
+ * before the toolkit: their accounting would change).
+ */
+struct body_rule;
+struct uref_rule_ctx {
+	uref_fn		 fn;
+	void		*ctx;
+	size_t		 nrew;		/* references rewritten (counted up) */
+};
+extern const struct body_rule uref_rule;
+
+/*
+ * Wrappers for one body outside an object (extract's scan, tests): body
+ * is the inside of a CDATA section (escaped == 0) or escaped text
+ * (escaped == 1).  out may be NULL to only scan; else the new raw body is
+ * appended.  Returns the number of references rewritten.
+ *
+ * Storage format (XHTML) bodies.  out may be NULL to only scan.
  * Returns the number of references rewritten. */
 size_t	 uref_storage(const char *body, size_t len, int escaped,
 	    uref_fn fn, void *ctx, struct strbuf *out);

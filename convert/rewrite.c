@@ -404,7 +404,7 @@ body(struct rw *rw, const struct xmember *m, enum body_format bf)
 		    uref_wiki(m->value, m->value_len, 0, body_ref, rw, out);
 		if (n == 0)
 			return;
-		len = ent_unescape_cdata(out->buf, out->len);
+		len = xt_cdata_unescape(out->buf, out->len);
 		{
 			struct strbuf *sb = edit_begin(rw);
 			size_t toff = sb->len;

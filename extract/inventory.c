@@ -201,7 +201,7 @@ bind_mtext(struct inventory *inv, sqlite3_stmt *st, int i,
 	}
 	sb_reset(&inv->scratch);
 	sb_add(&inv->scratch, m->value, m->value_len);
-	n = ent_unescape_cdata(inv->scratch.buf, inv->scratch.len);
+	n = xt_cdata_unescape(inv->scratch.buf, inv->scratch.len);
 	db_bind_text(&inv->d, st, i, inv->scratch.buf, (int)n);
 }
 

@@ -16,7 +16,7 @@
  *  - objects and gaps respect max_object.
  *
  * It also checks the writers on the same bytes: xml_add_cdata never emits
- * "]]>" inside the section and ent_unescape_cdata undoes it exactly when
+ * "]]>" inside the section and xt_cdata_unescape undoes it exactly when
  * nothing was dropped; xml_add_text emits no '<' or raw '>'.
  */
 #include <stdint.h>
@@ -305,9 +305,9 @@ check_writers(const uint8_t *data, size_t size)
 		copy = malloc(inner + 1);
 		memcpy(copy, sb.buf + 9, inner);
 		copy[inner] = '\0';
-		n = ent_unescape_cdata(copy, inner);
+		n = xt_cdata_unescape(copy, inner);
 		FUZZ_CHECK(n == size && memcmp(copy, data, size) == 0,
-		    "ent_unescape_cdata(xml_add_cdata(x)) != x");
+		    "xt_cdata_unescape(xml_add_cdata(x)) != x");
 		free(copy);
 	}
 	sb_reset(&sb);

@@ -307,10 +307,10 @@ test_legacy(void)
 		size_t n;
 
 		memcpy(tmp, m->value, m->value_len + 1);
-		n = ent_unescape_cdata(tmp, m->value_len);
+		n = xt_cdata_unescape(tmp, m->value_len);
 		ok(n == m->value_len - 1 && strcmp(tmp, "<p>x</p><ac:plain-text"
 		    "-body><![CDATA[a]]></ac:plain-text-body>") == 0,
-		    "legacy: ent_unescape_cdata on value");
+		    "legacy: xt_cdata_unescape on value");
 	}
 	m = xobj_member(o, "two");
 	ok(m && m->value_cdata && m->value_multi && strcmp(m->value, "abcd") == 0
@@ -542,13 +542,13 @@ test_writers(void)
 	sb_free(&sb);
 
 	strcpy(tmp, "a]]  b]] ]] c]]");
-	n = ent_unescape_cdata(tmp, strlen(tmp));
+	n = xt_cdata_unescape(tmp, strlen(tmp));
 	ok(n == 12 && strcmp(tmp, "a]] b]]]]c]]") == 0,
-	    "ent_unescape_cdata (%s)", tmp);
+	    "xt_cdata_unescape (%s)", tmp);
 	strcpy(tmp, "plain");
-	ok(ent_unescape_cdata(tmp, 5) == 5 && strcmp(tmp, "plain") == 0,
-	    "ent_unescape_cdata: nothing to do");
-	ok(ent_unescape_cdata(NULL, 0) == 0, "ent_unescape_cdata: empty");
+	ok(xt_cdata_unescape(tmp, 5) == 5 && strcmp(tmp, "plain") == 0,
+	    "xt_cdata_unescape: nothing to do");
+	ok(xt_cdata_unescape(NULL, 0) == 0, "xt_cdata_unescape: empty");
 }
 
 /* Round trip: a value written by xml_add_cdata reads back the same. */
@@ -577,7 +577,7 @@ test_roundtrip(void)
 	ok(rc == 1, "roundtrip: parses");
 	if (rc == 1) {
 		memcpy(tmp, o->mem[0].value, o->mem[0].value_len + 1);
-		n = ent_unescape_cdata(tmp, o->mem[0].value_len);
+		n = xt_cdata_unescape(tmp, o->mem[0].value_len);
 		ok(n == strlen(v) && memcmp(tmp, v, n) == 0,
 		    "roundtrip: cdata value");
 		ok(strcmp(o->mem[1].value, v) == 0, "roundtrip: text value");

@@ -158,10 +158,8 @@ static const char *const plain[] = {
 static const char *const plain_esc[] = {
 	"&lt;p&gt;&amp;nbsp;&lt;/p&gt;",
 	"&lt;ri:user ri:userkey=&quot;k1&quot;",
-	"&lt;ri:user ri:userkey=&quot;k1\" /&gt;",
 	"&amp;lt;ri:user ri:userkey=&amp;quot;k1&amp;quot; /&amp;gt;",
 	"&lt;RI:USER ri:userkey=&quot;k1&quot;/&gt;",
-	"<ri:user ri:userkey=\"k1\"/>",	/* literal markup is not text */
 	"&lt;!-- &lt;ri:user ri:userkey=&quot;k1&quot;/&gt; --&gt;",
 	"&lt;![CDATA[&lt;ri:user ri:userkey=&quot;k1&quot;/&gt;]]&gt;",
 	"&",
@@ -353,6 +351,11 @@ storage_tests(void)
 	    "&lt;ri:user ri:account-id=&quot;x&amp;amp;y&amp;lt;&amp;quot;"
 	    "z&amp;apos;&quot;/&gt;",
 	    "body-username:a&b@1;", "escaped: two levels each way");
+	/* &quot; and a literal '"' are the same character in XML text: the
+	 * value is quoted and the reference is real. */
+	st("&lt;ri:user ri:userkey=&quot;k1\" /&gt;", 1,
+	    "&lt;ri:user ri:account-id=&quot;557058:aaaa\" /&gt;",
+	    "body-userkey:k1@1;", "escaped, &quot; and '\"' are one quote");
 	st("&lt;ri:user ri:username=&quot;bob&quot;&#10;ri:userkey=&quot;"
 	    "k1&quot;&gt;&lt;/ri:user&gt;", 1,
 	    "&lt;ri:user&#10;ri:account-id=&quot;557058:aaaa&quot;&gt;"
