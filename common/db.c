@@ -50,16 +50,21 @@ db_open(struct db *d, const char *path)
 		/* An unpredictable name created by us (mkstemp), opened
 		 * without following links: no race on a shared directory. */
 		d->tmp = io_tmp_beside(path);
+		/* Created and registered as one step (see outfile_open). */
+		diag_hold_signals();
 		if ((fd = mkstemp(d->tmp)) == -1)
 			diag_die(SP_EXIT_FAIL, path, 0, "cannot create a "
 			    "temporary file beside it: %s", strerror(errno));
 		close(fd);
+		diag_atexit_path(db_cleanup, d, d->tmp, 0);
+		diag_release_signals();
 	}
 	if (sqlite3_open_v2(d->tmp != NULL ? d->tmp : "", &d->h,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
 	    NULL) != SQLITE_OK)
 		db_die(d, "open");
-	diag_atexit_path(db_cleanup, d, d->tmp, 0);
+	if (d->tmp == NULL)
+		diag_atexit_path(db_cleanup, d, NULL, 0);
 	/* Bounded memory: a modest page cache; temp tables spill to disk. */
 	db_exec(d, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE;");
 	if (d->tmp != NULL)

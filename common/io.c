@@ -83,14 +83,17 @@ spool_open(struct spool *s)
 	if (snprintf(path, sizeof(path), "%s/spaceport-spool.XXXXXX",
 	    io_tmpdir()) >= (int)sizeof(path))
 		diag_die(SP_EXIT_FAIL, NULL, 0, "temporary directory name too long");
+	/* Unlinked at once, no signal in between: the space comes back
+	 * however the program ends. */
+	diag_hold_signals();
 	s->fd = mkstemp(path);
 	if (s->fd == -1)
 		diag_die(SP_EXIT_FAIL, path, 0, "cannot create spool file: %s",
 		    strerror(errno));
-	/* Unlinked at once: the space comes back however the program ends. */
 	if (unlink(path) == -1)
 		diag_die(SP_EXIT_FAIL, path, 0, "cannot unlink spool file: %s",
 		    strerror(errno));
+	diag_release_signals();
 	s->size = 0;
 	s->crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	s->buf = xmalloc(SPOOL_BUF);
@@ -191,11 +194,15 @@ outfile_open(struct outfile *o, const char *path)
 		return;
 	}
 	o->tmp = io_tmp_beside(o->path);
+	/* Created and registered as one step: a signal in between would
+	 * leave a temporary no hook knows about. */
+	diag_hold_signals();
 	o->fd = mkstemp(o->tmp);
 	if (o->fd == -1)
 		diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create a temporary "
 		    "file beside it: %s", strerror(errno));
 	diag_atexit_path(outfile_cleanup, o, o->tmp, 0);
+	diag_release_signals();
 }
 
 void

@@ -479,10 +479,13 @@ pkg_create(enum pkg_outkind kind, const char *path)
 	} else if (kind == PKG_OUT_DIR) {
 		o->path = io_path_clean(path);
 		o->tmp = io_tmp_beside(path);
+		/* Created and registered as one step (see outfile_open). */
+		diag_hold_signals();
 		if (mkdtemp(o->tmp) == NULL)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create "
 			    "temporary directory: %s", strerror(errno));
 		diag_atexit_path(out_cleanup, o, o->tmp, 1);
+		diag_release_signals();
 		return o;
 	} else {
 		outfile_open(&o->of, path);
