@@ -260,6 +260,18 @@ body_load(struct body *b, const struct xobj *o, const struct xmember *m,
 	return 0;
 }
 
+int
+body_load_value(struct body *b, const struct xmember *m, enum body_format fmt)
+{
+	if (m == NULL || m->is_null || m->value == NULL || m->value_len == 0)
+		return -1;
+	/* A CDATA value keeps Confluence's "]] " escapes (entities.h): the
+	 * CDATA outer encoding undoes them; text was decoded already. */
+	body_load_raw(b, m->value, m->value_len, m->value_cdata ?
+	    BODY_OUTER_CDATA : BODY_OUTER_PLAIN, fmt, 0, m->line);
+	return 0;
+}
+
 enum body_format
 body_format_of(const struct body *b)
 {

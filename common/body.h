@@ -253,6 +253,15 @@ void		 body_free(struct body *);
 int	 body_load(struct body *, const struct xobj *o,
 	    const struct xmember *m, enum body_format fmt);
 /*
+ * Load the decoded value of member m instead of its raw bytes, for a
+ * reader that does not keep them (extract's stream mode, entities.h).
+ * For scanning only: the offsets are not raw offsets, so the edits of
+ * such a body must not be committed to the object.  Returns 0, or -1 if
+ * m is null or empty.  The value must outlive the body's use.
+ */
+int	 body_load_value(struct body *, const struct xmember *m,
+	    enum body_format fmt);
+/*
  * Load raw/len (not copied: must outlive the body's use) in outer
  * encoding outer; base: offset of raw in the buffer splices refer to;
  * line: line of raw[0] in the file (1 if unknown).

@@ -416,7 +416,7 @@ body_row(struct inventory *inv, const struct xobj *o,
 	sb_reset(&inv->names);
 	inv->src_id = owner_id;
 	inv->src_cls = owner_cls;
-	if (body_load(inv->body, o, body, bf) == 0) {
+	if (body_load_value(inv->body, body, bf) == 0) {
 		/* extract's rule table for the inventory */
 		const struct body_rules inventory_rules[] = {
 			{ &inventory_rule, inv },

@@ -353,7 +353,7 @@ xmacros_body(struct xmacros *xm, const struct xobj *o)
 	bf = model_body(o, &body);
 	if (bf != BODY_STORAGE || body == NULL)
 		return;
-	if (body_load(xm->b, o, body, bf) != 0)
+	if (body_load_value(xm->b, body, bf) != 0)
 		return;
 	body_run(xm->b, &r, 1);
 }

@@ -228,8 +228,8 @@ handle_object(struct scan *s, const struct xobj *o)
 
 /*
  * The reader's stream mode (entities.h): of a collection's elements,
- * extract keeps only those it reads (user references, and with
- * --inventory an attachment's content properties); the others are
+ * extract keeps only those it reads (user references, content
+ * properties, and in the first pass of --space every element); the others are
  * parsed, checked and dropped one by one, so that a Space listing a
  * permission per user (100,000 users: an 11 MB object) is never held
  * whole.  extract does not need an object's raw bytes: the spool gets
@@ -243,7 +243,13 @@ keep_elem(void *ctx, const struct xobj *partial, const struct xmember *coll,
 
 	if (model_user_elem(e))
 		return 1;
-	return s->x->inv != NULL && coll->name != NULL &&
+	/* --space, pass 1: every element is an edge of the object graph
+	 * (space.c); such a collection is held whole, as before stream mode. */
+	if (s->x->graph_pass)
+		return 1;
+	/* An attachment's recorded size (FILESIZE) is found through its
+	 * contentProperties (attach.c, the inventory): a few per object. */
+	return coll->name != NULL &&
 	    strcmp(coll->name, "contentProperties") == 0;
 }
 
