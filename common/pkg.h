@@ -1,17 +1,21 @@
 /*
- * pkg.h - the spaceport package: manifest, reading and writing.
+ * pkg.h - the spaceport package: reading and writing it.
  *
  * Owns: the on-disk/on-wire form described in docs/package-format.md.
  * A package is either a deterministic POSIX tar stream (stdin/stdout or a
  * file) or the same members unpacked in a directory.  Every reader accepts
- * all three forms; every writer produces all three.
+ * all three forms and format versions 1 and 2; every writer produces all
+ * three forms in version 2.  The manifest itself is manifest.h's.
  *
- * Member order (fixed): spaceport/manifest.tsv, spaceport/users.tsv,
- * spaceport/relations.tsv, exportDescriptor.properties, entities.xml, then
- * every other member of the export (attachments/..., plugin-data/...) in
- * strcmp order.  The manifest lists every later member with its size and
- * CRC-32; readers verify each member as it streams past and die on any
- * mismatch, missing or unexpected member (the hand-over check).
+ * Version 2 (the streaming form): the manifest comes first with the facts
+ * known then and every member's name; a member whose size and CRC-32 are
+ * not known before its bytes is written as consecutive pieces followed by
+ * a check record; facts learned later follow in facts records and in the
+ * end record, the last entry of the stream.  The directory form has no
+ * records: its manifest, written last, holds every fact and every size
+ * and CRC-32.  Readers verify each member as it streams past and die on
+ * any mismatch, missing or unexpected member (the hand-over check), at the
+ * end of the member.
  *
  * Errors: these functions print "prog: name: message" and exit via
  * diag_die() (which runs the cleanup hooks that remove partial output).
@@ -23,66 +27,57 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "manifest.h"
+
 struct strbuf;
 
-#define PKG_FORMAT	"spaceport-package"
-#define PKG_VERSION	1
 #define PKG_MANIFEST	"spaceport/manifest.tsv"
 #define PKG_USERS	"spaceport/users.tsv"
 #define PKG_RELATIONS	"spaceport/relations.tsv"
 #define PKG_DESCRIPTOR	"exportDescriptor.properties"
 #define PKG_ENTITIES	"entities.xml"
+/* Version 2 records (tar forms only; never members). */
+#define PKG_CHECK	"spaceport/check.tsv"
+#define PKG_FACTS	"spaceport/facts.tsv"
+#define PKG_END		"spaceport/end.tsv"
+/* pkg_begin's size when it is not known before the bytes. */
+#define PKG_SIZE_UNKNOWN UINT64_MAX
+/* Bytes of one piece of a streamed member (the writer's buffer). */
+#define PKG_PIECE	((size_t)1 << 20)
 
-/* ---- manifest ---------------------------------------------------- */
+/* Manifest fact carrying extract's --max-object to the later stages. */
+#define PKG_FACT_MAX_OBJECT "limit.max-object"
+/* The largest --max-object any stage accepts from a package. */
+#define PKG_MAX_OBJECT_CEILING ((uint64_t)1 << 30)
 
-struct pkg_member {
-	char		*name;
-	uint64_t	 size;
-	uint32_t	 crc;		/* CRC-32 (zlib crc32) of the bytes */
-};
-
-struct manifest {
-	char		**key;		/* facts, in insertion order */
-	char		**val;
-	size_t		  nkv;
-	struct pkg_member *mem;		/* members after the manifest, in order */
-	size_t		  nmem;
-	size_t		  kvcap, memcap;	/* allocated (grown geometrically) */
-};
-
-void		 manifest_init(struct manifest *);
-void		 manifest_free(struct manifest *);
-/* Set (replace if present) a fact.  Values may hold any byte but NUL. */
-void		 manifest_set(struct manifest *, const char *key, const char *val);
-void		 manifest_setf(struct manifest *, const char *key, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-void		 manifest_setu(struct manifest *, const char *key, uint64_t);
-const char	*manifest_get(const struct manifest *, const char *key);
-uint64_t	 manifest_getu(const struct manifest *, const char *key);	/* 0 if absent */
-void		 manifest_add_member(struct manifest *, const char *name,
-		    uint64_t size, uint32_t crc);
-const struct pkg_member *manifest_member(const struct manifest *, const char *name);
-void		 manifest_format(const struct manifest *, struct strbuf *);
-/* 0 ok, -1 on error (diagnostic printed with fname:line). */
-int		 manifest_parse(struct manifest *, const char *buf, size_t len,
-		    const char *fname);
-/* Copy every fact (not members) from src into dst. */
-void		 manifest_copy_facts(struct manifest *dst, const struct manifest *src);
+/* A reserved name (manifest or record): never a member. */
+int		 pkg_reserved_name(const char *name);
+/* The object size limit for a later stage: the package's
+ * PKG_FACT_MAX_OBJECT when it is larger than dflt, capped at
+ * PKG_MAX_OBJECT_CEILING; dflt otherwise.  Dies on a malformed value. */
+size_t		 pkg_max_object(const struct manifest *, size_t dflt);
 
 /* ---- reading ----------------------------------------------------- */
 
 struct pkg_in;
 
 /* path: a package file, a package directory, or NULL/"-" for stdin.
- * Reads and checks the manifest (format name and version). */
+ * Reads and checks the manifest (format name and version); a directory
+ * holding anything its manifest does not list is refused. */
 struct pkg_in	*pkg_open(const char *path);
+/* Facts and members read so far (owned by the reader): facts records and
+ * the end record add facts as the stream passes them; a member streamed
+ * without a size has size, crc and known set once its check record was
+ * read. */
 const struct manifest *pkg_manifest(const struct pkg_in *);
 const char	*pkg_label(const struct pkg_in *);	/* for messages: path or "<stdin>" */
-/* Next member (after the manifest): 1 and *m set, 0 at the end (after
- * checking that no member listed in the manifest is missing). */
+/* Next member (after the manifest): 1 and *m set (owned by the reader),
+ * 0 at the end (after checking that no member listed in the manifest is
+ * missing, and in version 2 that the end record came). */
 int		 pkg_next(struct pkg_in *, const struct pkg_member **m);
 /* Read from the current member; 0 at its end, where size and CRC-32 are
- * checked against the manifest. Never returns -1: errors die. */
+ * checked against the manifest or the member's check record. Never
+ * returns -1: errors die. */
 size_t		 pkg_read(struct pkg_in *, void *buf, size_t n);
 /* Read the whole current member into sb (replacing its content); dies if
  * the member is larger than max bytes. */
@@ -104,12 +99,28 @@ enum pkg_outkind {
 struct pkg_out;
 
 /* Registers a cleanup hook that removes the temporary output if the
- * program dies before pkg_commit(). */
+ * program dies before pkg_commit().  For PKG_OUT_DIR an existing target
+ * is only replaced at commit, and only if it is a package directory and
+ * nothing else. */
 struct pkg_out	*pkg_create(enum pkg_outkind, const char *path);
-/* Writes the manifest member; must be first.  Later members must follow
- * the manifest's member list in order and match its sizes and CRCs
- * (checked at pkg_end: a mismatch is a bug and dies). */
+/* Writes the manifest (copied; version PKG_VERSION whatever m says):
+ * first, before any member.  Members must then follow its member list in
+ * order; a member listed with a size and CRC must match them (checked at
+ * pkg_end: a mismatch dies), one listed without (manifest_add_streamed)
+ * gets a check record after its bytes. */
 void		 pkg_put_manifest(struct pkg_out *, const struct manifest *);
+/* A fact learned after pkg_put_manifest: written in the next facts
+ * record or in the end record (tar), in the manifest (directory).  A key
+ * already written with another value is an internal error (dies). */
+void		 pkg_fact(struct pkg_out *, const char *key, const char *val);
+/* Every fact of src through pkg_fact (keys already written with the same
+ * value are skipped). */
+void		 pkg_facts(struct pkg_out *, const struct manifest *src);
+/* Write the facts given since the last record as a facts record now
+ * (tar forms; nothing for a directory), so that a reader has them before
+ * the members that follow. */
+void		 pkg_flush_facts(struct pkg_out *);
+/* size: exact, or PKG_SIZE_UNKNOWN for a member listed without one. */
 void		 pkg_begin(struct pkg_out *, const char *name, uint64_t size);
 void		 pkg_write(struct pkg_out *, const void *buf, size_t n);
 void		 pkg_end(struct pkg_out *);
@@ -117,7 +128,8 @@ void		 pkg_end(struct pkg_out *);
 void		 pkg_put(struct pkg_out *, const char *name, const void *buf, size_t n);
 /* Copy size bytes from fd (current offset) as member name. */
 void		 pkg_put_fd(struct pkg_out *, const char *name, int fd, uint64_t size);
-/* Flush, close, check every manifest member was written, rename into place. */
+/* Write the end record (tar) or the manifest (directory), flush, close,
+ * check every manifest member was written, rename into place. */
 void		 pkg_commit(struct pkg_out *);
 
 /* Safe member name: relative, no "..", "." or empty components, no
