@@ -51,7 +51,7 @@ struct extract {
 	struct zipin	*zip;
 	struct props	 desc;
 	struct strbuf	 desc_raw;
-	struct spool	 ent;		/* sanitised entities.xml */
+	struct pkg_out	*out;		/* the package, begun before the scan */
 	struct sanitizer san;
 	struct db	 db;		/* working db: attachments, relations */
 	struct inventory *inv;
@@ -89,6 +89,14 @@ void	 attach_object(struct extract *, const struct xobj *);
 void	 attach_check(struct extract *);
 void	 relations_tsv(struct extract *, struct spool *);
 /* write.c */
-void	 write_package(struct extract *, enum pkg_outkind, const char *path);
+/* Creates the package and writes its manifest; entities.xml is then
+ * open for write_entities_data (does nothing for a zip that is not an
+ * export: first_pass refuses it). */
+void	 write_begin(struct extract *, enum pkg_outkind, const char *path);
+/* Sanitised entities.xml bytes, as the scan makes them (nothing without
+ * a package). */
+void	 write_entities_data(struct extract *, const void *, size_t);
+/* The rest of the package after the scan, and commit. */
+void	 write_package(struct extract *);
 
 #endif

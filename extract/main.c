@@ -283,6 +283,9 @@ main(int argc, char *argv[])
 	attach_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
+	if (!check)
+		write_begin(&x, out != NULL ? PKG_OUT_FILE : outdir != NULL ?
+		    PKG_OUT_DIR : PKG_OUT_STDOUT, out != NULL ? out : outdir);
 	first_pass(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
@@ -299,8 +302,7 @@ main(int argc, char *argv[])
 	x.nfinal = users_final(&x, &x.final);
 
 	if (!check)
-		write_package(&x, out != NULL ? PKG_OUT_FILE : outdir != NULL ?
-		    PKG_OUT_DIR : PKG_OUT_STDOUT, out != NULL ? out : outdir);
+		write_package(&x);
 	if (x.inv != NULL)
 		finish_inventory(&x);
 	if (report != NULL)
@@ -311,7 +313,6 @@ main(int argc, char *argv[])
 	}
 	c = strict && report_count() > 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
 
-	spool_close(&x.ent);
 	db_close(&x.db);
 	zipin_close(x.zip);
 	props_free(&x.desc);

@@ -2,7 +2,7 @@
  * scan.c - the single pass over entities.xml.
  *
  * Bytes flow zip -> sanitiser -> three consumers at once:
- *   the spool (the package's entities.xml),
+ *   the package's entities.xml (streamed out, write.c),
  *   libxml2's push parser (the well-formedness gatekeeper: no DTD
  *   loading, no entity expansion, no network; a DOCTYPE is refused), and
  *   the lossless object reader (entities.h), whose objects feed the user
@@ -111,7 +111,7 @@ refill(struct scan *s)
 			s->eof = 1;
 		sanitize_chunk(&s->x->san, s->in, r, s->eof, &s->out);
 		if (s->out.len > 0) {
-			spool_write(&s->x->ent, s->out.buf, s->out.len);
+			write_entities_data(s->x, s->out.buf, s->out.len);
 			count_escapes(s, s->out.buf, s->out.len);
 		}
 		if (xmlParseChunk(s->xml, s->out.len ? s->out.buf : "",
@@ -278,7 +278,6 @@ scan_entities(struct extract *x)
 	s.x = x;
 	s.in = xmalloc(CHUNK);
 	sanitize_init(&x->san, PKG_ENTITIES);
-	spool_open(&x->ent);
 
 	/* No callbacks: libxml2 checks well-formedness and builds nothing. */
 	memset(&sax, 0, sizeof(sax));
@@ -309,7 +308,6 @@ scan_entities(struct extract *x)
 		;
 	ent_close(r);
 	xmlFreeParserCtxt(s.xml);
-	spool_finish(&x->ent);
 	sb_free(&s.out);
 	free(s.in);
 

@@ -1,10 +1,14 @@
 /*
- * write.c - writing the package (docs/package-format.md §2).
+ * write.c - writing the package (docs/package-format.md section 2).
  *
- * Everything before the attachments is known once the scan is done: the
- * manifest (sizes and CRC-32s come from the spool and from the zip's
- * central directory), the user table, the relations, the descriptor and
- * the sanitised entities.xml.  The other members then go out in strcmp
+ * The package is begun before the scan (write_begin): the manifest gives
+ * the facts known then and every member's name, with the size and CRC-32
+ * of those the zip's central directory describes; entities.xml streams
+ * out as the scan sanitises it, so that the next stage starts on it while
+ * this one is still reading the zip.  What only the whole scan tells (the
+ * user table, the relations, the counts) follows it: users.tsv,
+ * relations.tsv, a facts record, the descriptor.  The other members then
+ * go out in strcmp
  * order during a second pass over the zip, which meets them in storage
  * order: a member whose turn has come streams straight through, one that
  * comes early waits in a spool file.  An export stored in sorted order
@@ -43,8 +47,6 @@ facts(struct extract *x, struct manifest *m, uint64_t nusers)
 	char key[256];
 	int k;
 
-	manifest_set(m, "stage", "extract");
-	manifest_set(m, "producer", "spaceport-extract " SPACEPORT_VERSION);
 	manifest_set(m, "writer", x->legacy_collections ? "legacy" : "new");
 	for (i = 0; i < x->desc.n; i++) {
 		snprintf(key, sizeof(key), "descriptor.%s", x->desc.key[i]);
@@ -117,49 +119,72 @@ put_early(struct extract *x, struct pkg_out *o, struct early *ea, size_t i,
 }
 
 void
-write_package(struct extract *x, enum pkg_outkind kind, const char *path)
+write_begin(struct extract *x, enum pkg_outkind kind, const char *path)
 {
 	struct manifest m;
-	struct strbuf users = STRBUF_INIT;
-	struct spool rel;
-	struct uent **u;
-	const struct zipin_entry *e;
-	struct early ea;
-	struct pkg_out *o;
-	const char *name;
-	uint64_t size;
-	size_t nu, n, i, next = 0, idx;
-	char *buf;
+	const struct zipin_entry *e, *d;
+	size_t n, i;
 
-	u = x->final;
-	nu = x->nfinal;
-	users_tsv(u, nu, &users);
-	spool_open(&rel);
-	relations_tsv(x, &rel);
-	spool_finish(&rel);
-
+	d = zipin_entry(x->zip, PKG_DESCRIPTOR);
+	if (d == NULL || zipin_entry(x->zip, PKG_ENTITIES) == NULL)
+		return;		/* not an export: first_pass says so */
 	manifest_init(&m);
-	facts(x, &m, nu);
-	manifest_add_member(&m, PKG_USERS, users.len,
-	    io_crc32(0, users.buf, users.len));
-	manifest_add_member(&m, PKG_RELATIONS, rel.size, rel.crc);
-	manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
-	    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
-	manifest_add_member(&m, PKG_ENTITIES, x->ent.size, x->ent.crc);
+	manifest_set(&m, "stage", "extract");
+	manifest_set(&m, "producer", "spaceport-extract " SPACEPORT_VERSION);
+	manifest_setu(&m, PKG_FACT_MAX_OBJECT, x->max_object);
+	manifest_add_streamed(&m, PKG_ENTITIES);
+	manifest_add_streamed(&m, PKG_USERS);
+	manifest_add_streamed(&m, PKG_RELATIONS);
+	manifest_add_member(&m, PKG_DESCRIPTOR, d->size, d->crc);
 	n = zipin_entries(x->zip, &e);
 	for (i = 0; i < n; i++)
 		if (!is_special(e[i].name))
 			manifest_add_member(&m, e[i].name, e[i].size, e[i].crc);
 	manifest_setu(&m, "count.members", m.nmem);
+	x->out = pkg_create(kind, path);
+	pkg_put_manifest(x->out, &m);
+	pkg_begin(x->out, PKG_ENTITIES, PKG_SIZE_UNKNOWN);
+	manifest_free(&m);
+}
 
-	o = pkg_create(kind, path);
-	pkg_put_manifest(o, &m);
+void
+write_entities_data(struct extract *x, const void *buf, size_t n)
+{
+	if (x->out != NULL)
+		pkg_write(x->out, buf, n);
+}
+
+void
+write_package(struct extract *x)
+{
+	struct manifest m;
+	struct strbuf users = STRBUF_INIT;
+	struct spool rel;
+	const struct zipin_entry *e;
+	struct early ea;
+	struct pkg_out *o = x->out;
+	const char *name;
+	uint64_t size;
+	size_t n, i, next = 0, idx;
+	char *buf;
+
+	pkg_end(o);
+	users_tsv(x->final, x->nfinal, &users);
 	pkg_put(o, PKG_USERS, users.buf, users.len);
+	sb_free(&users);
+	spool_open(&rel);
+	relations_tsv(x, &rel);
+	spool_finish(&rel);
 	pkg_put_fd(o, PKG_RELATIONS, rel.fd, rel.size);
-	pkg_put(o, PKG_DESCRIPTOR, x->desc_raw.buf, x->desc_raw.len);
-	pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
 	spool_close(&rel);
-
+	/* What the scan learned, before the members that follow. */
+	manifest_init(&m);
+	facts(x, &m, x->nfinal);
+	pkg_facts(o, &m);
+	manifest_free(&m);
+	pkg_flush_facts(o);
+	pkg_put(o, PKG_DESCRIPTOR, x->desc_raw.buf, x->desc_raw.len);
+	n = zipin_entries(x->zip, &e);
 	/* The rest, in sorted order (e[] is sorted). */
 	buf = xmalloc(IOBUF);
 	memset(&ea, 0, sizeof(ea));
@@ -209,10 +234,9 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 		diag_die(SP_EXIT_FAIL, zipin_label(x->zip), 0, "member %s "
 		    "missing on the second pass", e[next].name);
 	pkg_commit(o);
+	x->out = NULL;
 	if (ea.fd != -1)
 		close(ea.fd);
 	free(ea.off);
 	free(buf);
-	sb_free(&users);
-	manifest_free(&m);
 }
