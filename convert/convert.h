@@ -87,8 +87,13 @@ struct conv {
 	}		*head;
 	size_t		 nhead;
 	struct spool	 users_out;
-	struct spool	 ent_out;
+	struct spool	 ent_in;	/* the input's entities.xml, spooled */
 	int		 have_entities;
+	size_t		 max_object;	/* object size limit (the package's) */
+	const struct pkg_member *pending; /* first input member after the head */
+	int		 in_done;	/* the input has no member left */
+	size_t		 in_facts;	/* input facts copied into the manifest */
+	struct pkg_out	*po;		/* the output package, or NULL */
 
 	/* counts */
 	uint64_t	 seen[REF_NKINDS];
@@ -127,6 +132,17 @@ void	 cu_derive_key(const char *lname, char out[33]);
 void	 cv_rewrite_entities(struct conv *);
 
 /* output.c */
+/* Reads the input up to the end of its head (users.tsv loaded,
+ * entities.xml and the other head members spooled); sets max_object. */
+void	 cv_read_head(struct conv *);
+/* Creates the output package, writes its manifest and head members, and
+ * begins entities.xml for cv_emit. */
+void	 cv_output_begin(struct conv *);
+/* Rewritten entities.xml bytes into the output (nothing on --dry-run). */
+void	 cv_emit(struct conv *, const void *, size_t);
+/* An ent_read_fn over the spooled input entities.xml (ctx: the conv). */
+ssize_t	 cv_ent_read(void *, void *, size_t);
+/* Ends entities.xml, streams the rest of the input through, commits. */
 void	 cv_output_package(struct conv *);
 void	 output_report(struct conv *);
 void	 cv_refs_json(struct strbuf *, void *);

@@ -55,49 +55,6 @@ help(void)
 }
 
 static void
-read_head(struct conv *c)
-{
-	const struct pkg_member *m;
-	size_t r;
-	char *buf;
-
-	buf = xmalloc(256 * 1024);
-	while (pkg_next(c->in, &m)) {
-		if (strcmp(m->name, PKG_ENTITIES) == 0) {
-			c->have_entities = 1;
-			break;
-		}
-		c->head = xreallocarray(c->head, c->nhead + 1, sizeof(*c->head));
-		memset(&c->head[c->nhead], 0, sizeof(*c->head));
-		c->head[c->nhead].name = xstrdup(m->name);
-		c->head[c->nhead].sp.fd = -1;
-		if (strcmp(m->name, PKG_USERS) == 0) {
-			struct strbuf sb = STRBUF_INIT;
-
-			c->head[c->nhead].is_users = 1;
-			pkg_slurp(c->in, &sb, CONV_MAX_USERS_TSV);
-			cu_load_tsv(c, sb.buf != NULL ? sb.buf : "", sb.len);
-			sb_free(&sb);
-		} else {
-			spool_open(&c->head[c->nhead].sp);
-			while ((r = pkg_read(c->in, buf, 256 * 1024)) > 0)
-				spool_write(&c->head[c->nhead].sp, buf, r);
-			spool_finish(&c->head[c->nhead].sp);
-		}
-		c->nhead++;
-	}
-	free(buf);
-	if (!c->have_entities)
-		diag_die(SP_EXIT_FAIL, pkg_label(c->in), 0, "no %s in the package",
-		    PKG_ENTITIES);
-	for (size_t i = 0; i < c->nhead; i++)
-		if (c->head[i].is_users)
-			return;
-	diag_die(SP_EXIT_FAIL, pkg_label(c->in), 0, "no %s before %s",
-	    PKG_USERS, PKG_ENTITIES);
-}
-
-static void
 check_manifest(struct conv *c)
 {
 	const struct manifest *m = pkg_manifest(c->in);
@@ -142,8 +99,8 @@ cleanup(struct conv *c)
 	free(c->head);
 	if (c->users_out.buf != NULL)
 		spool_close(&c->users_out);
-	if (c->ent_out.buf != NULL)
-		spool_close(&c->ent_out);
+	if (c->ent_in.buf != NULL)
+		spool_close(&c->ent_in);
 	pkg_close(c->in);
 	report_free();
 }
@@ -170,7 +127,7 @@ main(int argc, char *argv[])
 
 	diag_setprog(argv[0]);
 	memset(&c, 0, sizeof(c));
-	c.users_out.fd = c.ent_out.fd = -1;
+	c.users_out.fd = c.ent_in.fd = -1;
 	while ((ch = getopt_long(argc, argv, "d:ho:qV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C': c.cloud_users = optarg; break;
@@ -231,7 +188,7 @@ main(int argc, char *argv[])
 	c.in = pkg_open(c.input);
 	check_manifest(&c);
 	db_open(&c.db, NULL);
-	read_head(&c);
+	cv_read_head(&c);
 	cu_load_sources(&c);
 	cu_resolve(&c);
 	report_section("users", cu_json, &c);
@@ -251,12 +208,10 @@ main(int argc, char *argv[])
 		cleanup(&c);
 		return SP_EXIT_FAIL;
 	}
+	if (!c.dry_run)
+		cv_output_begin(&c);
 	cv_rewrite_entities(&c);
-	pkg_skip(c.in);
 	cv_refs_check(&c);
-	spool_open(&c.users_out);
-	cu_write_tsv(&c, &c.users_out);
-	spool_finish(&c.users_out);
 	if (!c.dry_run)
 		cv_output_package(&c);
 	if (c.report != NULL)

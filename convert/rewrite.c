@@ -108,7 +108,7 @@ static void
 emit(struct conv *c, const void *p, size_t n)
 {
 	if (n > 0)
-		spool_write(&c->ent_out, p, n);
+		cv_emit(c, p, n);
 }
 
 static void
@@ -566,8 +566,7 @@ cv_rewrite_entities(struct conv *c)
 	memset(&rw, 0, sizeof(rw));
 	rw.c = c;
 	strcpy(rw.memsep, "\n");
-	spool_open(&c->ent_out);
-	r = ent_open(pkg_read_fn, c->in, PKG_ENTITIES, CONV_MAX_OBJECT);
+	r = ent_open(cv_ent_read, c, PKG_ENTITIES, c->max_object);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read", PKG_ENTITIES);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
@@ -584,7 +583,6 @@ cv_rewrite_entities(struct conv *c)
 		    "stream", PKG_ENTITIES);
 	trailer(&rw, gap, gaplen);
 	ent_close(r);
-	spool_finish(&c->ent_out);
 	free(rw.ed);
 	free(rw.bodyrepl);
 	sb_free(&rw.text);
