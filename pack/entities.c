@@ -270,7 +270,8 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 	int rc, first = 1;
 	struct strbuf sb = STRBUF_INIT;
 
-	r = ent_open(rd, rdctx, fname, PACK_MAX_OBJECT);
+	r = ent_open(rd, rdctx, fname, e->max_object != 0 ? e->max_object :
+	    PACK_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, fname, 0, "cannot read");
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {

@@ -102,6 +102,10 @@ struct state {
 	int		 have_desc;
 	struct spool	 ents;
 	int		 have_ents;
+	struct spool	 ents_raw;	/* entities.xml held until the head ends */
+	int		 have_raw;
+	struct pack_held held;		/* other members inside the head */
+	size_t		 max_object;
 	int		 head_written;
 	struct pack_zip	*zip;
 	struct pack_census *census;	/* of the output, for --verify */
@@ -149,7 +153,7 @@ write_entities(struct state *s)
 		int rc;
 
 		r = ent_open(tee_read, &t, "entities.xml (output)",
-		    PACK_MAX_OBJECT);
+		    s->max_object);
 		if (r == NULL)
 			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
 			    "cannot re-read the output");
@@ -241,6 +245,24 @@ read_descriptor(struct state *s)
 	sb_free(&sb);
 }
 
+/* A reader that counts the bytes it hands over (entities_in). */
+struct counted {
+	ssize_t		(*rd)(void *, void *, size_t);
+	void		*ctx;
+	uint64_t	 n;
+};
+
+static ssize_t
+counted_read(void *ctx, void *buf, size_t n)
+{
+	struct counted *c = ctx;
+	ssize_t r = c->rd(c->ctx, buf, n);
+
+	if (r > 0)
+		c->n += (uint64_t)r;
+	return r;
+}
+
 static ssize_t
 fd_read(void *ctx, void *buf, size_t n)
 {
@@ -254,15 +276,15 @@ fd_read(void *ctx, void *buf, size_t n)
  * it back into the spool that is written to the zip.
  */
 static void
-rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
+rename_later(struct state *s, struct counted *in, struct pack_ent *e)
 {
 	struct spool first;
 	struct pack_stats st2;
 	int i;
 
-	s->st.entities_in = m->size;
 	spool_open(&first);
-	pack_entities(e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &first);
+	pack_entities(e, counted_read, in, PKG_ENTITIES, spool_wr, &first);
+	s->st.entities_in = in->n;
 	spool_finish(&first);
 	if (s->st.spaces != 1 || s->st.space_key_seen == NULL)
 		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "--space-key: the "
@@ -277,6 +299,7 @@ rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
 	memset(&st2, 0, sizeof(st2));
 	memset(e, 0, sizeof(*e));
 	e->st = &st2;
+	e->max_object = s->max_object;
 	e->old_key = s->old_key;
 	e->new_key = s->o->space_key;
 	spool_open(&s->ents);
@@ -290,8 +313,9 @@ rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
 }
 
 static void
-do_entities(struct state *s, const struct pkg_member *m)
+do_entities(struct state *s, ssize_t (*rd)(void *, void *, size_t), void *ctx)
 {
+	struct counted in = { rd, ctx, 0 };
 	struct pack_ent e;
 	const char *k;
 
@@ -315,9 +339,10 @@ do_entities(struct state *s, const struct pkg_member *m)
 	}
 	memset(&e, 0, sizeof(e));
 	e.st = &s->st;
-	e.rel = s->rel;
+	e.rel = s->st.rebuild ? s->rel : NULL;
+	e.max_object = s->max_object;
 	if (s->o->space_key != NULL && s->old_key == NULL) {
-		rename_later(s, m, &e);
+		rename_later(s, &in, &e);
 		return;
 	}
 	if (s->o->space_key != NULL) {
@@ -328,10 +353,54 @@ do_entities(struct state *s, const struct pkg_member *m)
 		e.old_key = s->old_key;
 		e.new_key = s->o->space_key;
 	}
-	s->st.entities_in = m->size;
 	spool_open(&s->ents);
-	pack_entities(&e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &s->ents);
+	pack_entities(&e, counted_read, &in, PKG_ENTITIES, spool_wr, &s->ents);
+	s->st.entities_in = in.n;
 	s->have_ents = 1;
+}
+
+static void write_held(struct state *);
+
+/* The head is complete: entities.xml if it was held, the zip's first two
+ * members, then the members held inside the head (read.c). */
+static void
+finish_head(struct state *s)
+{
+	if (s->st.writer == NULL) {	/* a late fact (format 2, --force) */
+		s->st.writer = manifest_get(s->mf, "writer");
+		s->st.rebuild = s->st.writer != NULL &&
+		    strcmp(s->st.writer, "new") == 0;
+	}
+	if (s->have_raw) {
+		do_entities(s, pack_spool_read, &s->ents_raw);
+		spool_close(&s->ents_raw);
+		s->have_raw = 0;
+	}
+	write_head(s);
+	write_held(s);
+}
+
+/* The members held in spools, into the zip in the order they came. */
+static void
+write_held(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->held.n; i++) {
+		struct pack_held_member *h = &s->held.m[i];
+		char buf[65536];
+		size_t n;
+
+		pack_zip_begin(s->zip, h->name, h->sp.size, h->sp.crc);
+		while ((n = io_read(h->sp.fd, buf, sizeof(buf), h->name)) > 0)
+			pack_zip_write(s->zip, buf, n);
+		pack_zip_end(s->zip);
+		if (strncmp(h->name, "attachments/", 12) == 0) {
+			s->st.attachments++;
+			s->st.attachment_bytes += h->sp.size;
+		}
+	}
+	pack_held_free(&s->held);
 }
 
 static void
@@ -340,6 +409,11 @@ copy_member(struct state *s, const struct pkg_member *m)
 	char buf[65536];
 	size_t n;
 
+	if (!m->known) {	/* streamed without a size: held, then copied */
+		pack_hold(&s->held, s->in, m);
+		write_held(s);
+		return;
+	}
 	pack_zip_begin(s->zip, m->name, m->size, m->crc);
 	while ((n = pkg_read(s->in, buf, sizeof(buf))) > 0)
 		pack_zip_write(s->zip, buf, n);
@@ -483,7 +557,10 @@ main(int argc, char **argv)
 	const char *why, *norm;
 	struct outfile of;
 	const char *self_path;
-	int c, fd, rc = SP_EXIT_OK;
+	int c, fd, rc = SP_EXIT_OK, in_head;
+	long head_end;
+	static char buf[65536];
+	size_t n;
 	uint64_t diffs = 0;
 
 	diag_setprog(PACK_PROG);
@@ -539,25 +616,39 @@ main(int argc, char **argv)
 	memset(&of, 0, sizeof(of));
 	fd = open_output(o.output, &of);
 	s.zip = pack_zip_open(fd, o.output != NULL ? o.output : "<stdout>");
+	s.max_object = pkg_max_object(s.mf, PACK_MAX_OBJECT);
+	head_end = pack_head_end(s.mf);
 	while (pkg_next(s.in, &m)) {
-		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.st.rebuild &&
-		    s.rel == NULL)
+		in_head = m - s.mf->mem <= head_end && !s.head_written;
+		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.rel == NULL &&
+		    (s.st.rebuild || s.st.writer == NULL))
 			s.rel = pack_rel_load(s.in, &s.st);
 		else if (strncmp(m->name, "spaceport/", 10) == 0)
 			pkg_skip(s.in);
 		else if (strcmp(m->name, PKG_DESCRIPTOR) == 0 && !s.have_desc &&
 		    !s.have_ents)
 			read_descriptor(&s);
-		else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s.have_ents)
-			do_entities(&s, m);
+		else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s.have_ents &&
+		    !s.have_raw) {
+			if (m - s.mf->mem == head_end)
+				do_entities(&s, pkg_read_fn, s.in);
+			else {
+				spool_open(&s.ents_raw);
+				while ((n = pkg_read(s.in, buf, sizeof(buf))) > 0)
+					spool_write(&s.ents_raw, buf, n);
+				spool_finish(&s.ents_raw);
+				s.have_raw = 1;
+			}
+		} else if (in_head)
+			pack_hold(&s.held, s.in, m);
 		else {
 			if (!s.head_written)
-				write_head(&s);
+				finish_head(&s);
 			copy_member(&s, m);
 		}
 	}
 	if (!s.head_written)
-		write_head(&s);
+		finish_head(&s);
 	pack_zip_close(s.zip);
 	s.st.zip_bytes = pack_zip_bytes(s.zip);
 	s.st.members = 0;

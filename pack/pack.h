@@ -9,6 +9,7 @@
  *   descriptor.c   exportDescriptor.properties as Cloud writes it
  *   zipout.c       the reproducible zip writer (own, on zlib)
  *   verify.c       --verify ORIGINAL.zip: the lossless proof
+ *   read.c         the head of the package: what waits for what
  *
  * Every exported symbol starts with "pack_" (unit tests link the objects
  * of all three programs together).
@@ -20,11 +21,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "io.h"		/* struct spool */
+
 struct strbuf;
 struct xobj;
 struct pkg_in;
 struct spool;
 struct props;
+struct manifest;
+struct pkg_member;
 
 #define PACK_PROG	"spaceport-pack"
 /* Largest single <object> the entities reader will hold in memory. */
@@ -116,6 +121,7 @@ size_t		 pack_sk_body(const char *raw, size_t len, const char *old_key,
 /* ---- entities.c --------------------------------------------------- */
 
 struct pack_ent {
+	size_t		 max_object;	/* object size limit; 0: PACK_MAX_OBJECT */
 	struct pack_rel	*rel;		/* NULL: no rebuild */
 	const char	*old_key;	/* --space-key: the key renamed, or NULL */
 	const char	*new_key;
@@ -188,6 +194,27 @@ int		 pack_zip_store(const char *name, const void *head, size_t n);
 /* Unit tests: lower the zip64 thresholds (0: the format's, 0xFFFFFFFF
  * bytes and 0xFFFF entries) to force zip64 structures on small zips. */
 void		 pack_zip_test_limits(uint64_t size, uint64_t count);
+
+/* ---- read.c ------------------------------------------------------- */
+
+/* Index in the manifest of the last of relations.tsv, the descriptor and
+ * entities.xml (the head, see read.c), or -1. */
+long		 pack_head_end(const struct manifest *);
+/* Members held in spools until the head is written. */
+struct pack_held_member {
+	char		*name;
+	struct spool	 sp;
+};
+struct pack_held {
+	struct pack_held_member *m;
+	size_t		 n;
+};
+/* Spool the rest of the current member m of in (name copied). */
+void		 pack_hold(struct pack_held *, struct pkg_in *,
+		    const struct pkg_member *m);
+void		 pack_held_free(struct pack_held *);
+/* A reader over a finished spool (ctx: struct spool *). */
+ssize_t		 pack_spool_read(void *ctx, void *buf, size_t n);
 
 /* ---- verify.c ----------------------------------------------------- */
 
