@@ -59,7 +59,104 @@ PY
 start=$(date +%s)
 run conv -o "$T/many.tar" "$T/many"
 is "$rc" 1 "a 400,000-member manifest with missing members is refused"
-like "$err" "missing from the package directory" "for the right reason"
+like "$err" "missing from the package directory|no entities.xml in the package" "for the right reason"
 is "$(( $(date +%s) - start < 60 ))" 1 "within a minute: the duplicate check is not quadratic (it would take many minutes)"
+
+# ---- issue 12: defects in the package reader and writer ----------------
+# 2: a FIFO in a package directory (as a member or as the manifest) is
+# refused at once, by convert and by pack (it used to block forever).
+for prog in convert pack; do
+	fresh; rm "$T/p/config/ehcache.xml"; mkfifo "$T/p/config/ehcache.xml"
+	if [ $prog = convert ]; then
+		run timeout 60 spaceport-convert -q --unmapped former -o "$T/fifo.tar" "$T/p"
+	else
+		run timeout 60 spaceport-pack -q --force -o "$T/fifo.zip" "$T/p"
+	fi
+	like "$rc:$err" "^1:.*config/ehcache.xml: not a regular file" "$prog: a FIFO member is refused, not waited on"
+	fresh; rm "$T/p/spaceport/manifest.tsv"; mkfifo "$T/p/spaceport/manifest.tsv"
+	if [ $prog = convert ]; then
+		run timeout 60 spaceport-convert -q --unmapped former -o "$T/fifo.tar" "$T/p"
+	else
+		run timeout 60 spaceport-pack -q --force -o "$T/fifo.zip" "$T/p"
+	fi
+	like "$rc:$err" "^1:.*manifest.tsv: not a regular file" "$prog: a FIFO manifest is refused, not waited on"
+done
+
+# 7: -d replaces only a directory that is a package and nothing else.
+fresh; echo precious >"$T/p/notes.txt"
+run conv -d "$T/p" "$T/pkg.tar"
+is "$rc" 1 "-d onto a package directory holding another file: refused"
+check "the other file is still there" test -s "$T/p/notes.txt"
+like "$err" "not a spaceport package directory and nothing else" "says why"
+mkdir -p "$T/junk/spaceport" "$T/junk/photos"; : >"$T/junk/spaceport/manifest.tsv"
+echo x >"$T/junk/photos/a.jpg"
+run conv -d "$T/junk" "$T/pkg.tar"
+is "$rc" 1 "-d onto a directory that only has a spaceport/manifest.tsv: refused"
+check "its files are still there" test -s "$T/junk/photos/a.jpg"
+fresh
+run conv -d "$T/p" "$T/pkg.tar"
+is "$rc" 0 "-d onto a real package directory replaces it"
+
+# 10: -d . from inside a package directory.
+fresh
+run sh -c "cd '$T/p' && spaceport-convert -q --unmapped former -d . '$T/pkg.tar'"
+is "$rc" 0 "-d . inside a package directory works${err:+ ($err)}"
+check "the directory now holds the converted package" sh -c \
+    "grep -q '^stage	convert\$' '$T/p/spaceport/manifest.tsv'"
+is "$(ls -A "$T" | grep -c '^\.p\.')" 0 "no temporary directory left beside it"
+
+# 11: a manifest refusal is one line; a CRLF manifest is called that.
+fresh; sed -i '2s/.*/broken line with no tab/' "$T/p/spaceport/manifest.tsv"
+run conv -o "$T/x.tar" "$T/p"
+is "$rc:$(printf '%s\n' "$err" | wc -l)" "1:1" "a malformed manifest: one line on stderr"
+fresh; sed -i 's/$/\r/' "$T/p/spaceport/manifest.tsv"
+run conv -o "$T/x.tar" "$T/p"
+like "$rc:$err" "^1:.*line ends in CR" "a CRLF manifest is refused as such"
+unlike "$err" "version 1 is not supported" "not as an unsupported version 1"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "in one line"
+
+# 12: the directory form refuses a file its manifest does not list, like
+# the tar form (and the doc) does.
+fresh; echo stray >"$T/p/attachments/stray.txt"
+refuse unlisted 'attachments/stray.txt: not in the manifest' "$T/p"
+python3 - "$T/pkg.tar" "$T/unlisted.tar" <<'PY'
+import sys, tarfile, io
+s = tarfile.open(sys.argv[1]); d = tarfile.open(sys.argv[2], "w", format=tarfile.USTAR_FORMAT)
+for m in s.getmembers():
+    d.addfile(m, s.extractfile(m))
+    if m.name == "exportDescriptor.properties":
+        i = tarfile.TarInfo("attachments/stray.txt"); i.size = 6
+        d.addfile(i, io.BytesIO(b"stray\n"))
+d.close()
+PY
+refuse unlisted-tar 'attachments/stray.txt is not in the manifest|member attachments/stray.txt where the manifest has' "$T/unlisted.tar"
+
+# 14: pack takes a package with a new member (not under spaceport/)
+# placed before the descriptor, which docs/package-format.md section 7
+# calls a compatible change, and carries it into the zip.
+conv -d "$T/conv.d" "$T/pkg.tar"
+python3 - "$T/conv.d" <<'PY'
+import sys, zlib, os
+d = sys.argv[1]; data = b"a newer writer's member\n"
+open(os.path.join(d, "newer.txt"), "wb").write(data)
+p = os.path.join(d, "spaceport/manifest.tsv")
+lines = open(p).read().split("\n")
+i = [k for k, l in enumerate(lines) if l.startswith("member\texportDescriptor.properties\t")][0]
+lines.insert(i, "member\tnewer.txt\t%d\t%08x" % (len(data), zlib.crc32(data)))
+open(p, "w").write("\n".join(lines))
+PY
+run spaceport-pack -q -o "$T/newer.zip" "$T/conv.d"
+is "$rc" 0 "pack: a new member before the descriptor is accepted${err:+ ($err)}"
+unlike "$err" "has no entities.xml" "no false 'no entities.xml'"
+check "and it is in the zip" sh -c "unzip -p '$T/newer.zip' newer.txt | grep -q 'newer writer'"
+
+# 19: a size written "+173" (or with spaces) is refused.
+fresh; python3 - "$T/p/spaceport/manifest.tsv" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read().split("\n")
+s = [("member\tspaceport/users.tsv\t+" + l.split("\t")[2] + "\t" + l.split("\t")[3]) if l.startswith("member\tspaceport/users.tsv\t") else l for l in s]
+open(p, "w").write("\n".join(s))
+PY
+refuse plussize 'malformed manifest line' "$T/p"
 
 done_testing
