@@ -61,8 +61,8 @@ assert "limit.max-object\t%d\n" % (128 << 20) in m, m[:300]
 PY
 is "$rc" 0 "convert's manifest carries limit.max-object${err:+ ($err)}"
 
-# A package cannot lift a later stage's limit above the ceiling, nor
-# lower it below the stage's own default; a malformed value is refused.
+# A malformed value is refused (the ceiling and "never below the stage's
+# own default" are in tests/unit/test_manifest.c).
 spaceport-extract -q "$FIX/real/xwiki-4.3.2-site/4.3.2.xml.zip" |
     spaceport-convert -q --unmapped former -d "$T/c.d"
 sed -i 's/^limit\.max-object\t.*/limit.max-object\tlots/' "$T/c.d/spaceport/manifest.tsv"
