@@ -159,6 +159,19 @@ manifest_index(const struct manifest *m, const char *name)
 	return p != NULL ? (long)(p - m->mem) : -1;
 }
 
+long
+manifest_last_of(const struct manifest *m, const char *const *names,
+    size_t n)
+{
+	long last = -1, k;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((k = manifest_index(m, names[i])) > last)
+			last = k;
+	return last;
+}
+
 void
 manifest_copy_facts(struct manifest *dst, const struct manifest *src)
 {

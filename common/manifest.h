@@ -59,6 +59,10 @@ void		 manifest_add_streamed(struct manifest *, const char *name);
 const struct pkg_member *manifest_member(const struct manifest *, const char *name);
 /* Index of the member called name, or -1. */
 long		 manifest_index(const struct manifest *, const char *name);
+/* The largest index of the n members named in names[] (those listed), or
+ * -1 if none is: where a reader's "head" ends. */
+long		 manifest_last_of(const struct manifest *, const char *const *names,
+		    size_t n);
 /* Append the manifest's text (header line of m->version, facts, members;
  * an unknown size and CRC are written "-") to sb. */
 void		 manifest_format(const struct manifest *, struct strbuf *);

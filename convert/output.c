@@ -156,13 +156,8 @@ head_end(const struct manifest *mi)
 	static const char *const names[] = {
 		PKG_USERS, PKG_RELATIONS, PKG_DESCRIPTOR, PKG_ENTITIES
 	};
-	long last = -1, k;
-	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((k = manifest_index(mi, names[i])) > last)
-			last = k;
-	return last;
+	return manifest_last_of(mi, names, sizeof(names) / sizeof(names[0]));
 }
 
 /*

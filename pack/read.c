@@ -29,13 +29,8 @@ pack_head_end(const struct manifest *mf)
 	static const char *const names[] = {
 		PKG_RELATIONS, PKG_DESCRIPTOR, PKG_ENTITIES
 	};
-	long last = -1, k;
-	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((k = manifest_index(mf, names[i])) > last)
-			last = k;
-	return last;
+	return manifest_last_of(mf, names, sizeof(names) / sizeof(names[0]));
 }
 
 void
