@@ -59,7 +59,7 @@ db_open(struct db *d, const char *path)
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
 	    NULL) != SQLITE_OK)
 		db_die(d, "open");
-	diag_atexit(db_cleanup, d);
+	diag_atexit_path(db_cleanup, d, d->tmp, 0);
 	/* Bounded memory: a modest page cache; temp tables spill to disk. */
 	db_exec(d, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE;");
 	if (d->tmp != NULL)

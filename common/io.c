@@ -195,7 +195,7 @@ outfile_open(struct outfile *o, const char *path)
 	if (o->fd == -1)
 		diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create a temporary "
 		    "file beside it: %s", strerror(errno));
-	diag_atexit(outfile_cleanup, o);
+	diag_atexit_path(outfile_cleanup, o, o->tmp, 0);
 }
 
 void
@@ -211,11 +211,13 @@ outfile_commit(struct outfile *o)
 		    strerror(errno));
 	o->fd = -1;
 	if (o->tmp != NULL) {
+		diag_hold_signals();	/* renamed and forgotten as one step */
 		if (rename(o->tmp, o->path) == -1)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
 			    strerror(errno));
 		o->committed = 1;
 		diag_cancel(outfile_cleanup, o);
+		diag_release_signals();
 	}
 	free(o->tmp);
 	free(o->path);

@@ -26,9 +26,14 @@ struct spool {
 	char		*buf;		/* write buffer */
 	size_t		 blen;
 };
+/* Creates and at once unlinks the file (nothing to clean up, even on a
+ * signal); size 0, crc of nothing.  Dies on error. */
 void	 spool_open(struct spool *);
-void	 spool_write(struct spool *, const void *, size_t);	/* updates size and crc */
-void	 spool_finish(struct spool *);		/* flush and rewind to 0 */
+/* Appends n bytes (buffered), updating size and crc.  Dies on error. */
+void	 spool_write(struct spool *, const void *, size_t);
+/* Flushes and rewinds to offset 0, for reading back fd.  Dies on error. */
+void	 spool_finish(struct spool *);
+/* Closes fd and frees the buffer; the spool may be opened again. */
 void	 spool_close(struct spool *);
 
 uint32_t io_crc32(uint32_t crc, const void *buf, size_t n);	/* zlib crc32 over size_t */
@@ -48,7 +53,11 @@ struct outfile {
 	char		*tmp;		/* temporary sibling, or NULL (direct) */
 	int		 committed;
 };
+/* Opens path as described above; the temporary is registered with
+ * diag_atexit_path, so diag_die and the fatal signals remove it. */
 void	 outfile_open(struct outfile *, const char *path);
+/* fsync, mode 0666 & ~umask, rename over the target (direct targets are
+ * only closed), forget the cleanup; frees path and tmp. */
 void	 outfile_commit(struct outfile *);
 /* path without trailing slashes, and "dir/.base.XXXXXX" beside it (caller
  * frees both); used for temporary siblings of files and directories. */

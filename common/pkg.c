@@ -34,26 +34,6 @@
 #define MANIFEST_MAX	(512UL << 20)
 #define IOBUF		(256 * 1024)
 
-int
-pkg_name_ok(const char *name)
-{
-	const char *p = name, *q;
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 4096 || *name == '/' || strchr(name, '\\') != NULL)
-		return 0;
-	for (;;) {
-		q = strchr(p, '/');
-		n = q != NULL ? (size_t)(q - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		if (q == NULL)
-			return 1;
-		p = q + 1;
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* shared */
 
@@ -831,7 +811,7 @@ pkg_create(enum pkg_outkind kind, const char *path)
 		if (mkdtemp(o->tmp) == NULL)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot create "
 			    "temporary directory: %s", strerror(errno));
-		diag_atexit(out_cleanup, o);
+		diag_atexit_path(out_cleanup, o, o->tmp, 1);
 		return o;
 	} else {
 		outfile_open(&o->of, path);
@@ -1244,9 +1224,11 @@ pkg_commit(struct pkg_out *o)
 	if (o->kind == PKG_OUT_FILE) {
 		outfile_commit(&o->of);
 		o->committed = 1;
-	} else if (o->kind == PKG_OUT_DIR)
+	} else if (o->kind == PKG_OUT_DIR) {
+		diag_hold_signals();	/* no signal between its two renames */
 		commit_dir(o);
-	else if (close(1) == -1)
+		diag_release_signals();
+	} else if (close(1) == -1)
 		diag_die(SP_EXIT_FAIL, "<stdout>", 0, "close failed: %s",
 		    strerror(errno));
 	diag_cancel(out_cleanup, o);

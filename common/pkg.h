@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "manifest.h"
+#include "safename.h"	/* pkg_name_ok(), the member-name rule */
 
 struct strbuf;
 
@@ -132,9 +133,5 @@ void		 pkg_put_fd(struct pkg_out *, const char *name, int fd, uint64_t size);
  * check every manifest member was written, rename into place. */
 void		 pkg_commit(struct pkg_out *);
 
-/* Safe member name: relative, no "..", "." or empty components, no
- * backslash, no NUL, at most 4096 bytes.  Used on every name read or
- * written. */
-int		 pkg_name_ok(const char *name);
 
 #endif

@@ -14,9 +14,7 @@
 #include "report.h"
 #include "strbuf.h"
 
-#ifndef SPACEPORT_VERSION
-#define SPACEPORT_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct finding {
 	char	*code, *file, *subject, *msg;
@@ -45,6 +43,8 @@ static struct {
 	size_t		 nsec;
 	struct strbuf	 summary;
 	int		 quiet;
+	struct outfile	 of;		/* report_prepare()d output */
+	int		 prepared;
 } R;
 
 void
@@ -125,12 +125,14 @@ report_section(const char *name, void (*fn)(struct strbuf *, void *), void *arg)
 void
 json_strn(struct strbuf *sb, const char *s, size_t n)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, k;
+	unsigned long cp;
 	unsigned char c;
 
 	sb_addc(sb, '"');
 	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
+		c = u[i];
 		switch (c) {
 		case '"': sb_adds(sb, "\\\""); break;
 		case '\\': sb_adds(sb, "\\\\"); break;
@@ -140,8 +142,15 @@ json_strn(struct strbuf *sb, const char *s, size_t n)
 		default:
 			if (c < 0x20 || c == 0x7f)
 				sb_addf(sb, "\\u%04x", c);
-			else
+			else if (c < 0x80)
 				sb_addc(sb, c);
+			else if ((k = diag_utf8_len(s + i, n - i, &cp)) > 0) {
+				sb_add(sb, s + i, k);
+				i += k - 1;
+			} else
+				/* not UTF-8: U+FFFD, one per byte (RFC 8259
+				 * wants UTF-8; docs/report-format.md) */
+				sb_adds(sb, "\\ufffd");
 		}
 	}
 	sb_addc(sb, '"');
@@ -215,36 +224,57 @@ format_json(struct strbuf *sb)
 }
 
 void
+report_prepare(const char *path)
+{
+	if (R.prepared)
+		diag_die(SP_EXIT_FAIL, path, 0, "internal error: report "
+		    "prepared twice");
+	outfile_open(&R.of, path);
+	R.prepared = 1;
+}
+
+void
 report_write(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct outfile of;
 
 	format_json(&sb);
-	outfile_open(&of, path);
-	io_write_all(of.fd, sb.buf, sb.len, path);
-	outfile_commit(&of);
+	if (!R.prepared)
+		report_prepare(path);
+	io_write_all(R.of.fd, sb.buf, sb.len, path);
+	outfile_commit(&R.of);
+	R.prepared = 0;
 	sb_free(&sb);
 }
 
 void
 report_summary_line(const char *label, const char *fmt, ...)
 {
+	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
+	char *vis;
 
-	sb_addf(&R.summary, "  %-28s ", label);
+	/* Values quote the input (a space key, a writer): escaped like
+	 * every diagnostic. */
 	va_start(ap, fmt);
-	sb_vaddf(&R.summary, fmt, ap);
+	sb_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	sb_addc(&R.summary, '\n');
+	vis = xmalloc(4 * sb.len + 1);
+	sb_addf(&R.summary, "  %-28s %s\n", label, diag_vis(vis, 4 * sb.len + 1,
+	    sb_str(&sb)));
+	free(vis);
+	sb_free(&sb);
 }
 
 void
 report_print_summary(FILE *fp)
 {
-	size_t i;
+	size_t i, n = 4 * strlen(R.input) + 1;
+	char *vis = xmalloc(n);
 
-	fprintf(fp, "%s: summary of %s\n", R.program, R.input);
+	fprintf(fp, "%s: summary of %s\n", R.program,
+	    diag_vis(vis, n, R.input));
+	free(vis);
 	fputs(sb_str(&R.summary), fp);
 	if (R.total == 0) {
 		fprintf(fp, "  %-28s none\n", "findings:");

@@ -22,7 +22,7 @@
 
 #include "diag.h"
 #include "io.h"
-#include "pkg.h"
+#include "safename.h"
 #include "zipin.h"
 
 #define IOBUF (256 * 1024)
@@ -205,6 +205,10 @@ read_crcs(struct zipin *z)
 	if (cdoff > z->fsize || cdsize > z->fsize - cdoff || cdsize > (1ULL << 32))
 		diag_die(SP_EXIT_FAIL, z->label, 0, "central directory out of "
 		    "bounds (truncated or corrupt zip)");
+	/* No member to match (libarchive listed none): nothing to look up,
+	 * and bsearch() on a NULL, empty array is undefined behaviour. */
+	if (z->nent == 0)
+		return;
 	cd = xmalloc((size_t)cdsize + 1);
 	pread_all(z, cd, (size_t)cdsize, cdoff);
 	end = cd + cdsize;
@@ -258,12 +262,14 @@ next_header(struct zipin *z, struct archive_entry **ep)
 			free(d);
 			if (!ok)
 				diag_die(SP_EXIT_FAIL, z->label, 0, "unsafe member "
-				    "name %s (absolute or with ..)", name);
+				    "name %s (absolute, with .. or a control "
+				    "character)", name);
 			continue;
 		}
 		if (!pkg_name_ok(name))
 			diag_die(SP_EXIT_FAIL, z->label, 0, "unsafe member name "
-			    "%s (absolute, with .. or backslash)", name);
+			    "%s (absolute, with .., a backslash or a control "
+			    "character)", name);
 		if (type == AE_IFLNK)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "member %s is a "
 			    "symbolic link; refusing", name);

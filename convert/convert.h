@@ -16,9 +16,7 @@
 #include "pkg.h"
 #include "strbuf.h"
 
-#ifndef SPACEPORT_VERSION
-#define SPACEPORT_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 #define CONV_MAX_OBJECT	(64UL << 20)
 #define CONV_MAX_USERS_TSV ((size_t)1 << 30)

@@ -2,56 +2,48 @@
  * spaceport-convert - resolve every user of a spaceport package to a Cloud
  * account and rewrite every user reference.  See man/spaceport-convert.1.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "convert.h"
 #include "diag.h"
+#include "fe.h"
 #include "report.h"
 
-static void
-usage(FILE *fp)
-{
-	fputs("usage: spaceport-convert [-q] [--strict] [--dry-run] "
-	    "[--cloud-users FILE]\n"
-	    "                         [--server-users FILE] [--map FILE]\n"
-	    "                         [--unmapped fail|former|ACCOUNT_ID] "
-	    "[--report FILE]\n"
-	    "                         [-o FILE | -d DIR] [PACKAGE | DIR | -]\n",
-	    fp);
-}
+/* Its long options, in the order of prog.longopts in main(). */
+enum { OPT_CLOUD_USERS = FE_LONG, OPT_MAP, OPT_SERVER_USERS, OPT_UNMAPPED };
 
-static void
-help(void)
+
+static int
+convert_opt(struct fe *fe, int ch, const char *arg)
 {
-	usage(stdout);
-	fputs("\nResolve every user of a spaceport package to an Atlassian "
-	    "account ID and\nrewrite every user reference for Confluence "
-	    "Cloud.\n\n"
-	    "  --cloud-users FILE  the admin.atlassian.com \"Export users\" "
-	    "CSV\n"
-	    "  --server-users FILE Server user list: username,email[,...]\n"
-	    "  --map FILE          overrides: UserKey,UserName,NewEmail,"
-	    "AccountId,Tombstone\n"
-	    "  --unmapped POLICY   fail (default), former, or an account ID "
-	    "to assign\n"
-	    "  -o FILE             write the package to FILE (tar)\n"
-	    "  -d DIR              write the package unpacked into DIR\n"
-	    "  --dry-run           resolve, rewrite and report; write no "
-	    "package\n"
-	    "  --report FILE       write the report as JSON to FILE\n"
-	    "  --strict            exit 1 if there are findings\n"
-	    "  -q, --quiet         no summary on standard error\n"
-	    "  -h, --help          this help\n"
-	    "  -V, --version       print the version\n\n"
-	    "Without -o or -d the package goes to standard output. "
-	    "Exit status: 0 ok,\n1 failure, unmapped users under --unmapped "
-	    "fail, or findings with --strict,\n2 usage.\n", stdout);
+	struct conv *c = fe->prog->ctx;
+
+	switch (ch) {
+	case OPT_CLOUD_USERS: c->cloud_users = arg; break;
+	case OPT_MAP: c->map = arg; break;
+	case OPT_SERVER_USERS: c->server_users = arg; break;
+	case OPT_UNMAPPED:
+		if (strcmp(arg, "fail") == 0)
+			c->policy = UNMAPPED_FAIL;
+		else if (strcmp(arg, "former") == 0)
+			c->policy = UNMAPPED_FORMER;
+		else if (cu_valid_account(arg)) {
+			c->policy = UNMAPPED_ACCOUNT;
+			c->policy_account = arg;
+		} else {
+			diag_warn(NULL, 0, "--unmapped: %s is not fail, former "
+			    "or an account id", arg);
+			return -1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+	fe_add_input(fe, arg);
+	return 0;
 }
 
 static void
@@ -108,83 +100,57 @@ cleanup(struct conv *c)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "cloud-users", required_argument, NULL, 'C' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "map", required_argument, NULL, 'M' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "server-users", required_argument, NULL, 'S' },
-		{ "strict", no_argument, NULL, 's' },
-		{ "unmapped", required_argument, NULL, 'U' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	static struct conv c;
+	static const struct fe_prog prog = {
+		.name = "spaceport-convert",
+		.synopsis = "[-q] [--strict] [--dry-run] "
+		    "[--cloud-users FILE]\n"
+		    "                         [--server-users FILE] "
+		    "[--map FILE]\n"
+		    "                         [--unmapped fail|former|ACCOUNT_ID] "
+		    "[--report FILE]\n"
+		    "                         [-o FILE | -d DIR] "
+		    "[PACKAGE | DIR | -]\n",
+		.about = "Resolve every user of a spaceport package to an "
+		    "Atlassian account ID and\nrewrite every user reference for "
+		    "Confluence Cloud.",
+		.options =
+		    "  --cloud-users FILE  the admin.atlassian.com \"Export "
+		    "users\" CSV\n"
+		    "  --server-users FILE Server user list: username,email"
+		    "[,...]\n"
+		    "  --map FILE          overrides: UserKey,UserName,NewEmail,"
+		    "AccountId,Tombstone\n"
+		    "  --unmapped POLICY   fail (default), former, or an account "
+		    "ID to assign\n",
+		.status = "Exit status: 0 ok, 1 failure, unmapped users under "
+		    "--unmapped fail, or\nfindings with --strict, 2 usage; "
+		    "killed by a signal: no output left,\nthe signal's status "
+		    "(128+N).\n",
+		.longopts = "cloud-users:,map:,server-users:,unmapped:",
+		.nowrite = "dry-run",
+		.nowrite_help = "resolve, rewrite and report; write no package",
+		.has_dir = 1,
+		.operand = "package",
+		.what = "package",
+		.opt = convert_opt,
+		.ctx = &c,
 	};
-	struct conv c;
+	struct fe fe;
 	uint64_t unmapped = 0;
-	int ch, rc;
+	int rc;
 
-	diag_setprog(argv[0]);
-	memset(&c, 0, sizeof(c));
 	c.users_out.fd = c.ent_in.fd = -1;
-	while ((ch = getopt_long(argc, argv, "d:ho:qV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'C': c.cloud_users = optarg; break;
-		case 'd': c.outdir = optarg; break;
-		case 'h': help(); return diag_close_stdout(SP_EXIT_OK);
-		case 'M': c.map = optarg; break;
-		case 'n': c.dry_run = 1; break;
-		case 'o': c.out = optarg; break;
-		case 'q': c.quiet = 1; break;
-		case 'r': c.report = optarg; break;
-		case 'S': c.server_users = optarg; break;
-		case 's': c.strict = 1; break;
-		case 'U':
-			if (strcmp(optarg, "fail") == 0)
-				c.policy = UNMAPPED_FAIL;
-			else if (strcmp(optarg, "former") == 0)
-				c.policy = UNMAPPED_FORMER;
-			else if (cu_valid_account(optarg)) {
-				c.policy = UNMAPPED_ACCOUNT;
-				c.policy_account = optarg;
-			} else {
-				diag_warn(NULL, 0, "--unmapped: %s is not fail, "
-				    "former or an account id", optarg);
-				usage(stderr);
-				return SP_EXIT_USAGE;
-			}
-			break;
-		case 'V':
-			printf("spaceport-convert %s\n", SPACEPORT_VERSION);
-			return diag_close_stdout(SP_EXIT_OK);
-		default:
-			usage(stderr);
-			return SP_EXIT_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (c.out != NULL && c.outdir != NULL) ||
-	    (c.dry_run && (c.out != NULL || c.outdir != NULL))) {
-		if (argc > 1)
-			diag_warn(NULL, 0, "one package at a time");
-		else
-			diag_warn(NULL, 0, "-o, -d and --dry-run exclude each "
-			    "other");
-		usage(stderr);
-		return SP_EXIT_USAGE;
-	}
-	c.input = argc == 1 ? argv[0] : "-";
-	if (!c.dry_run && c.out == NULL && c.outdir == NULL && isatty(1)) {
-		diag_warn(NULL, 0, "refusing to write a package to a terminal "
-		    "(use -o FILE or -d DIR, or redirect standard output)");
-		return SP_EXIT_USAGE;
-	}
+	fe_start(&fe, &prog, argc, argv);
+	c.input = fe.input;
+	c.out = fe.out;
+	c.outdir = fe.outdir;
+	c.dry_run = fe.nowrite;
+	c.quiet = fe.quiet;
+	c.strict = fe.strict;
+	c.report = fe.report;
+	fe_ready(&fe);
 
-	report_init("spaceport-convert", strcmp(c.input, "-") == 0 ?
-	    "<stdin>" : c.input);
-	report_quiet(c.quiet);
 	c.in = pkg_open(c.input);
 	check_manifest(&c);
 	db_open(&c.db, NULL);
@@ -199,12 +165,8 @@ main(int argc, char *argv[])
 		diag_warn(NULL, 0, "%" PRIu64 " user(s) unmapped: give their "
 		    "e-mails with --server-users or --map, or choose --unmapped "
 		    "former|ACCOUNT_ID; no package written", unmapped);
-		if (c.report != NULL)
-			report_write(c.report);
-		if (!c.quiet) {
-			summary(&c);
-			report_print_summary(stderr);
-		}
+		summary(&c);
+		fe_finish(&fe, SP_EXIT_FAIL);
 		cleanup(&c);
 		return SP_EXIT_FAIL;
 	}
@@ -214,18 +176,13 @@ main(int argc, char *argv[])
 	cv_refs_check(&c);
 	if (!c.dry_run)
 		cv_output_package(&c);
-	if (c.report != NULL)
-		report_write(c.report);
-	if (!c.quiet) {
-		summary(&c);
-		report_print_summary(stderr);
-	}
+	summary(&c);
+	rc = fe_finish(&fe, SP_EXIT_OK);
 	if (unmapped > 0) {
 		diag_warn(NULL, 0, "%" PRIu64 " user(s) unmapped (--unmapped "
 		    "fail)", unmapped);
 		rc = SP_EXIT_FAIL;
-	} else
-		rc = c.strict && report_count() > 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
+	}
 	cleanup(&c);
 	return diag_close_stdout(rc);
 }

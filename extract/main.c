@@ -2,8 +2,6 @@
  * spaceport-extract - unpack a Confluence Server space export safely into
  * a spaceport package.  See man/spaceport-extract.1.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,78 +9,52 @@
 
 #include "diag.h"
 #include "extract.h"
+#include "fe.h"
 #include "inventory.h"
 #include "report.h"
 #include "strbuf.h"
 
-#ifndef SPACEPORT_VERSION
-#define SPACEPORT_VERSION "0.1.0"
-#endif
-
 #define DEFAULT_MAX_OBJECT (64UL << 20)
 
-static void
-usage(FILE *fp)
-{
-	fputs("usage: spaceport-extract [-q] [--strict] [--check] "
-	    "[--report FILE] [--inventory FILE]\n"
-	    "                         [--max-member SIZE] [--max-total SIZE] "
-	    "[--max-ratio N]\n"
-	    "                         [--max-object SIZE] [-o FILE | -d DIR] "
-	    "[EXPORT.zip | -]\n", fp);
-}
+/* Its long options, in the order of prog.longopts in main(). */
+enum { OPT_INVENTORY = FE_LONG, OPT_MAX_MEMBER, OPT_MAX_OBJECT, OPT_MAX_RATIO,
+	OPT_MAX_TOTAL };
 
-static void
-help(void)
-{
-	usage(stdout);
-	fputs("\nRead a Confluence Server/Data Center space export and write a "
-	    "spaceport package.\n\n"
-	    "  -o FILE            write the package to FILE (tar)\n"
-	    "  -d DIR             write the package unpacked into DIR\n"
-	    "  -n, --check        check the export only; write no package\n"
-	    "  --report FILE      write the findings as JSON to FILE\n"
-	    "  --inventory FILE   write an SQLite inventory of the export to FILE\n"
-	    "  --strict           exit 1 if there are findings\n"
-	    "  --max-member SIZE  largest member, uncompressed (default 64G)\n"
-	    "  --max-total SIZE   all members together (default 1T)\n"
-	    "  --max-ratio N      uncompressed/compressed size (default 1000)\n"
-	    "  --max-object SIZE  largest object in entities.xml (default 64M)\n"
-	    "  -q, --quiet        no summary on standard error\n"
-	    "  -h, --help         this help\n"
-	    "  -V, --version      print the version\n\n"
-	    "Without -o or -d the package goes to standard output. "
-	    "Exit status: 0 ok,\n1 failure (or findings with --strict), "
-	    "2 usage.\n", stdout);
-}
 
-/* "12", "64K", "10M", "2G", "1T" -> bytes. */
-static uint64_t
-parse_size(const char *opt, const char *s)
+static int
+extract_opt(struct fe *fe, int ch, const char *arg)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
+	struct extract *x = fe->prog->ctx;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno != 0 || *s == '-')
-		goto bad;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: goto bad;
+	switch (ch) {
+	case OPT_INVENTORY:
+		x->inventory_path = arg;
+		fe_add_output(fe, arg);
+		break;
+	case OPT_MAX_MEMBER:
+		x->lim.max_member = fe_parse_size(fe, "--max-member", arg);
+		break;
+	case OPT_MAX_TOTAL:
+		x->lim.max_total = fe_parse_size(fe, "--max-total", arg);
+		break;
+	case OPT_MAX_OBJECT:
+		x->max_object = (size_t)fe_parse_size(fe, "--max-object", arg);
+		if (x->max_object < 4096) {
+			diag_warn(NULL, 0, "--max-object must be at least 4K");
+			return -1;
+		}
+		break;
+	case OPT_MAX_RATIO:
+		x->lim.max_ratio = fe_parse_size(fe, "--max-ratio", arg);
+		if (x->lim.max_ratio == 0) {
+			diag_warn(NULL, 0, "--max-ratio must be at least 1");
+			return -1;
+		}
+		break;
+	default:
+		return -1;
 	}
-	if (*end != '\0' || v > (UINT64_MAX >> shift))
-		goto bad;
-	return (uint64_t)v << shift;
-bad:
-	diag_warn(NULL, 0, "%s: bad size %s", opt, s);
-	usage(stderr);
-	exit(SP_EXIT_USAGE);
+	return 0;
 }
 
 static void
@@ -206,86 +178,59 @@ finish_inventory(struct extract *x)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "check", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "inventory", required_argument, NULL, 'I' },
-		{ "max-member", required_argument, NULL, 'M' },
-		{ "max-object", required_argument, NULL, 'O' },
-		{ "max-ratio", required_argument, NULL, 'R' },
-		{ "max-total", required_argument, NULL, 'T' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "strict", no_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	static struct extract x;
+	static const struct fe_prog prog = {
+		.name = "spaceport-extract",
+		.synopsis = "[-q] [--strict] [--check] [--report FILE] "
+		    "[--inventory FILE]\n"
+		    "                         [--max-member SIZE] "
+		    "[--max-total SIZE] [--max-ratio N]\n"
+		    "                         [--max-object SIZE] "
+		    "[-o FILE | -d DIR] [EXPORT.zip | -]\n",
+		.about = "Read a Confluence Server/Data Center space export and "
+		    "write a spaceport package.",
+		.what = "package",
+		.operand = "export",
+		.has_dir = 1,
+		.nowrite = "check",
+		.nowrite_help = "check the export only; write no package",
+		.options =
+		    "  --inventory FILE    write an SQLite inventory of the "
+		    "export to FILE\n"
+		    "  --max-member SIZE   largest member, uncompressed "
+		    "(default 64G)\n"
+		    "  --max-total SIZE    all members together (default 1T)\n"
+		    "  --max-ratio N       uncompressed/compressed size "
+		    "(default 1000)\n"
+		    "  --max-object SIZE   largest object in entities.xml "
+		    "(default 64M)\n",
+		.status = "Exit status: 0 ok, 1 failure (or findings with "
+		    "--strict), 2 usage;\nkilled by a signal: no output "
+		    "left, the signal's status (128+N).\n",
+		.longopts = "inventory:,max-member:,max-object:,max-ratio:,"
+		    "max-total:",
+		.opt = extract_opt,
+		.ctx = &x,
 	};
-	struct extract x;
-	const char *out = NULL, *outdir = NULL, *report = NULL;
-	int c, strict = 0, check = 0;
+	struct fe fe;
 	const char *type;
+	int rc;
 
-	diag_setprog(argv[0]);
-	memset(&x, 0, sizeof(x));
 	zipin_default_limits(&x.lim);
 	x.max_object = DEFAULT_MAX_OBJECT;
-	while ((c = getopt_long(argc, argv, "d:hno:qV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd': outdir = optarg; break;
-		case 'h': help(); return diag_close_stdout(SP_EXIT_OK);
-		case 'n': check = 1; break;
-		case 'o': out = optarg; break;
-		case 'q': x.quiet = 1; break;
-		case 'r': report = optarg; break;
-		case 's': strict = 1; break;
-		case 'I': x.inventory_path = optarg; break;
-		case 'M': x.lim.max_member = parse_size("--max-member", optarg); break;
-		case 'T': x.lim.max_total = parse_size("--max-total", optarg); break;
-		case 'O':
-			x.max_object = (size_t)parse_size("--max-object", optarg);
-			if (x.max_object < 4096) {
-				diag_warn(NULL, 0, "--max-object must be at least 4K");
-				return SP_EXIT_USAGE;
-			}
-			break;
-		case 'R':
-			x.lim.max_ratio = parse_size("--max-ratio", optarg);
-			if (x.lim.max_ratio == 0) {
-				diag_warn(NULL, 0, "--max-ratio must be at least 1");
-				return SP_EXIT_USAGE;
-			}
-			break;
-		case 'V':
-			printf("spaceport-extract %s\n", SPACEPORT_VERSION);
-			return diag_close_stdout(SP_EXIT_OK);
-		default:
-			usage(stderr);
-			return SP_EXIT_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (out != NULL && outdir != NULL) ||
-	    (check && (out != NULL || outdir != NULL))) {
-		if (argc > 1)
-			diag_warn(NULL, 0, "one export at a time");
-		else
-			diag_warn(NULL, 0, "-o, -d and --check exclude each other");
-		usage(stderr);
-		return SP_EXIT_USAGE;
-	}
-	x.input = argc == 1 ? argv[0] : "-";
+	fe_start(&fe, &prog, argc, argv);
+	x.input = fe.input;
+	x.quiet = fe.quiet;
+	fe_ready(&fe);
 
-	report_init("spaceport-extract", strcmp(x.input, "-") == 0 ?
-	    "<stdin>" : x.input);
-	report_quiet(x.quiet);
 	x.zip = zipin_open(x.input, &x.lim);
 	attach_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
-	if (!check)
-		write_begin(&x, out != NULL ? PKG_OUT_FILE : outdir != NULL ?
-		    PKG_OUT_DIR : PKG_OUT_STDOUT, out != NULL ? out : outdir);
+	if (!fe.nowrite)
+		write_begin(&x, fe.out != NULL ? PKG_OUT_FILE :
+		    fe.outdir != NULL ? PKG_OUT_DIR : PKG_OUT_STDOUT,
+		    fe.out != NULL ? fe.out : fe.outdir);
 	first_pass(&x);
 	type = props_get(&x.desc, "exportType");
 	if (type != NULL && (strcmp(type, "all") == 0 ||
@@ -301,17 +246,12 @@ main(int argc, char *argv[])
 	attach_check(&x);
 	x.nfinal = users_final(&x, &x.final);
 
-	if (!check)
+	if (!fe.nowrite)
 		write_package(&x);
 	if (x.inv != NULL)
 		finish_inventory(&x);
-	if (report != NULL)
-		report_write(report);
-	if (!x.quiet) {
-		summary(&x);
-		report_print_summary(stderr);
-	}
-	c = strict && report_count() > 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
+	summary(&x);
+	rc = fe_finish(&fe, SP_EXIT_OK);
 
 	db_close(&x.db);
 	zipin_close(x.zip);
@@ -323,5 +263,5 @@ main(int argc, char *argv[])
 		free(x.cls[i].cls);
 	free(x.cls);
 	report_free();
-	return diag_close_stdout(c);
+	return diag_close_stdout(rc);
 }

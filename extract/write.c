@@ -26,9 +26,7 @@
 #include "report.h"
 #include "strbuf.h"
 
-#ifndef SPACEPORT_VERSION
-#define SPACEPORT_VERSION "0.1.0"
-#endif
+#include "version.h"
 #define IOBUF (256 * 1024)
 
 static int

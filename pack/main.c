@@ -7,19 +7,15 @@
  * exportDescriptor.properties, entities.xml, then every other member as it
  * streams past; optionally --verify against the original export.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "entities.h"
+#include "fe.h"
 #include "io.h"
 #include "pkg.h"
 #include "props.h"
@@ -27,68 +23,10 @@
 #include "strbuf.h"
 #include "pack.h"
 
-#ifndef SPACEPORT_VERSION
-#define SPACEPORT_VERSION "0.1.0"
-#endif
-
-static const char usage_text[] =
-"usage: spaceport-pack [-q] [--strict] [--force] [--space-key NEW]\n"
-"                      [--verify ORIGINAL.zip] [--report FILE] [-o FILE]\n"
-"                      [PACKAGE | DIR | -]\n"
-"Write a zip Confluence Cloud can import from a spaceport package.\n"
-"  -o, --output FILE      write the zip to FILE (default: standard output)\n"
-"      --space-key NEW    rename the space to NEW (letters and digits)\n"
-"      --verify ORIG.zip  compare the output with the original Server export\n"
-"      --report FILE      write a JSON report to FILE\n"
-"      --force            pack a package that convert has not normalised\n"
-"      --strict           exit 1 when there are findings\n"
-"  -q, --quiet            no summary, no verify table, no finding warnings\n"
-"  -h, --help             show this help\n"
-"  -V, --version          show the version\n";
-
-static void close_stdout(void);
-
-static void
-usage(int code)
-{
-	fputs(usage_text, code == 0 ? stdout : stderr);
-	if (code == 0)
-		close_stdout();
-	exit(code);
-}
-
 struct opts {
-	int		 quiet, strict, force;
-	const char	*space_key, *verify, *report, *output, *input;
+	int		 quiet, force;
+	const char	*space_key, *verify;
 };
-
-/* ---- output: -o FILE through an outfile, or standard output ---- */
-
-static int
-open_output(const char *path, struct outfile *of)
-{
-	if (path == NULL) {
-		if (isatty(STDOUT_FILENO))
-			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
-			    "zip to a terminal (use -o FILE or a redirection)");
-		return STDOUT_FILENO;
-	}
-	/* a regular file: temporary sibling renamed at the end; a FIFO or
-	 * /dev/null: written directly, never replaced */
-	outfile_open(of, path);
-	return of->fd;
-}
-
-/* Standard output flushed and closed, or a diagnostic and exit 1 (a full
- * disk or a closed pipe must not look like success).  EBADF: standard
- * output was closed and nothing was written to it. */
-static void
-close_stdout(void)
-{
-	if (fclose(stdout) != 0 && errno != EBADF)
-		diag_die(SP_EXIT_FAIL, "<stdout>", 0, "write error: %s",
-		    strerror(errno));
-}
 
 /* ---- the pack ------------------------------------------------------ */
 
@@ -536,70 +474,141 @@ summary(struct state *s)
 	report_summary_line("zip bytes", "%" PRIu64, st->zip_bytes);
 }
 
+/* Its long options, in the order of prog.longopts in main(). */
+enum { OPT_FORCE = FE_LONG, OPT_SPACE_KEY, OPT_VERIFY };
+
+
+static int
+pack_opt(struct fe *fe, int ch, const char *arg)
+{
+	struct opts *o = fe->prog->ctx;
+	const char *why;
+
+	switch (ch) {
+	case OPT_FORCE: o->force = 1; break;
+	case OPT_SPACE_KEY:
+		if ((why = pack_space_key_invalid(arg)) != NULL) {
+			diag_warn(NULL, 0, "--space-key %s: %s", arg, why);
+			return -1;
+		}
+		o->space_key = arg;
+		break;
+	case OPT_VERIFY:
+		o->verify = arg;
+		fe_add_input(fe, arg);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* The member loop: every member of the package, in stream order; the
+ * head waits for what it needs (read.c). */
+static void
+pack_members(struct state *s)
+{
+	const struct pkg_member *m;
+	static char buf[65536];
+	long head_end;
+	size_t n;
+	int in_head;
+
+	s->max_object = pkg_max_object(s->mf, PACK_MAX_OBJECT);
+	head_end = pack_head_end(s->mf);
+	while (pkg_next(s->in, &m)) {
+		in_head = m - s->mf->mem <= head_end && !s->head_written;
+		if (strcmp(m->name, PKG_RELATIONS) == 0 && s->rel == NULL &&
+		    (s->st.rebuild || s->st.writer == NULL))
+			s->rel = pack_rel_load(s->in, &s->st);
+		else if (strncmp(m->name, "spaceport/", 10) == 0)
+			pkg_skip(s->in);
+		else if (strcmp(m->name, PKG_DESCRIPTOR) == 0) {
+			/* The zip holds one descriptor, the Cloud one, written
+			 * first: the Server one is its source when it comes
+			 * before the head is written, never a member. */
+			if (!s->have_desc && !s->head_written)
+				read_descriptor(s);
+			else {
+				report_finding("descriptor-late", PKG_DESCRIPTOR,
+				    0, NULL, "comes after other members; the "
+				    "cloud descriptor was written without it");
+				pkg_skip(s->in);
+			}
+		} else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s->have_ents &&
+		    !s->have_raw) {
+			if (m - s->mf->mem == head_end)
+				do_entities(s, pkg_read_fn, s->in);
+			else {
+				spool_open(&s->ents_raw);
+				while ((n = pkg_read(s->in, buf, sizeof(buf))) > 0)
+					spool_write(&s->ents_raw, buf, n);
+				spool_finish(&s->ents_raw);
+				s->have_raw = 1;
+			}
+		} else if (in_head)
+			pack_hold(&s->held, s->in, m);
+		else {
+			if (!s->head_written)
+				finish_head(s);
+			copy_member(s, m);
+		}
+	}
+	if (!s->head_written)
+		finish_head(s);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "space-key", required_argument, NULL, 'k' },
-		{ "verify", required_argument, NULL, 'v' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	static struct opts o;
+	static const struct fe_prog prog = {
+		.name = PACK_PROG,
+		.synopsis = "[-q] [--strict] [--force] [--space-key NEW]\n"
+		    "                      [--verify ORIGINAL.zip] "
+		    "[--report FILE] [-o FILE]\n"
+		    "                      [PACKAGE | DIR | -]\n",
+		.about = "Write a zip Confluence Cloud can import from a "
+		    "spaceport package.",
+		.what = "zip",
+		.operand = "package",
+		.options =
+		    "  --space-key NEW     rename the space to NEW (letters and "
+		    "digits)\n"
+		    "  --verify ORIG.zip   compare the output with the original "
+		    "Server export\n"
+		    "  --force             pack a package that convert has not "
+		    "normalised\n",
+		.status = "Exit status: 0 ok, 1 failure, differences under "
+		    "--verify, or findings with\n--strict, 2 usage; killed by "
+		    "a signal: no output left, the signal's\nstatus "
+		    "(128+N).\n",
+		.longopts = "force,space-key:,verify:",
+		.opt = pack_opt,
+		.ctx = &o,
 	};
-	struct opts o;
+	struct fe fe;
 	struct state s;
-	const struct pkg_member *m;
-	const char *why, *norm;
+	const char *norm;
 	struct outfile of;
 	const char *self_path;
-	int c, fd, rc = SP_EXIT_OK, in_head;
-	long head_end;
-	static char buf[65536];
-	size_t n;
+	int fd, rc = SP_EXIT_OK;
 	uint64_t diffs = 0;
 
-	diag_setprog(PACK_PROG);
-	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "qo:hV", lo, NULL)) != -1) {
-		switch (c) {
-		case 'q': o.quiet = 1; break;
-		case 'S': o.strict = 1; break;
-		case 'F': o.force = 1; break;
-		case 'k': o.space_key = optarg; break;
-		case 'v': o.verify = optarg; break;
-		case 'r': o.report = optarg; break;
-		case 'o': o.output = optarg; break;
-		case 'h': usage(SP_EXIT_OK); break;
-		case 'V': printf("%s %s\n", PACK_PROG, SPACEPORT_VERSION);
-			close_stdout();
-			return SP_EXIT_OK;
-		default: usage(SP_EXIT_USAGE);
-		}
+	fe_start(&fe, &prog, argc, argv);
+	o.quiet = fe.quiet;
+	if (o.verify != NULL && strcmp(o.verify, "-") == 0 &&
+	    strcmp(fe.input, "-") == 0) {
+		diag_warn(NULL, 0, "--verify -: standard input already carries "
+		    "the package");
+		fe_usage(&fe);
 	}
-	if (argc - optind > 1)
-		usage(SP_EXIT_USAGE);
-	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
-		o.input = argv[optind];
-	if (o.output != NULL && strcmp(o.output, "-") == 0)
-		o.output = NULL;
-	if (o.space_key != NULL && (why = pack_space_key_invalid(o.space_key)))
-		diag_die(SP_EXIT_USAGE, NULL, 0, "--space-key %s: %s",
-		    o.space_key, why);
-	if (o.verify != NULL && strcmp(o.verify, "-") == 0 && o.input == NULL)
-		diag_die(SP_EXIT_USAGE, NULL, 0, "--verify -: standard input "
-		    "already carries the package");
+	fe_ready(&fe);
 
 	memset(&s, 0, sizeof(s));
 	s.o = &o;
-	s.in = pkg_open(o.input);
+	s.in = pkg_open(strcmp(fe.input, "-") == 0 ? NULL : fe.input);
 	s.mf = pkg_manifest(s.in);
-	report_init(PACK_PROG, pkg_label(s.in));
-	report_quiet(o.quiet);
 	norm = manifest_get(s.mf, "normalised");
 	if ((norm == NULL || strcmp(norm, "1") != 0) && !o.force)
 		diag_die(SP_EXIT_FAIL, pkg_label(s.in), 0, "package not "
@@ -614,44 +623,17 @@ main(int argc, char **argv)
 		s.census = pack_census_new();
 
 	memset(&of, 0, sizeof(of));
-	fd = open_output(o.output, &of);
-	s.zip = pack_zip_open(fd, o.output != NULL ? o.output : "<stdout>");
-	s.max_object = pkg_max_object(s.mf, PACK_MAX_OBJECT);
-	head_end = pack_head_end(s.mf);
-	while (pkg_next(s.in, &m)) {
-		in_head = m - s.mf->mem <= head_end && !s.head_written;
-		if (strcmp(m->name, PKG_RELATIONS) == 0 && s.rel == NULL &&
-		    (s.st.rebuild || s.st.writer == NULL))
-			s.rel = pack_rel_load(s.in, &s.st);
-		else if (strncmp(m->name, "spaceport/", 10) == 0)
-			pkg_skip(s.in);
-		else if (strcmp(m->name, PKG_DESCRIPTOR) == 0 && !s.have_desc &&
-		    !s.have_ents)
-			read_descriptor(&s);
-		else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s.have_ents &&
-		    !s.have_raw) {
-			if (m - s.mf->mem == head_end)
-				do_entities(&s, pkg_read_fn, s.in);
-			else {
-				spool_open(&s.ents_raw);
-				while ((n = pkg_read(s.in, buf, sizeof(buf))) > 0)
-					spool_write(&s.ents_raw, buf, n);
-				spool_finish(&s.ents_raw);
-				s.have_raw = 1;
-			}
-		} else if (in_head)
-			pack_hold(&s.held, s.in, m);
-		else {
-			if (!s.head_written)
-				finish_head(&s);
-			copy_member(&s, m);
-		}
-	}
-	if (!s.head_written)
-		finish_head(&s);
+	/* a regular file: temporary sibling renamed at the end; a FIFO or
+	 * /dev/null: written directly, never replaced */
+	if (fe.out != NULL) {
+		outfile_open(&of, fe.out);
+		fd = of.fd;
+	} else
+		fd = STDOUT_FILENO;
+	s.zip = pack_zip_open(fd, fe.out != NULL ? fe.out : "<stdout>");
+	pack_members(&s);
 	pack_zip_close(s.zip);
 	s.st.zip_bytes = pack_zip_bytes(s.zip);
-	s.st.members = 0;
 	{
 		const struct pack_zentry *ze;
 
@@ -662,24 +644,17 @@ main(int argc, char **argv)
 		    "8.3+ export without spaceport/relations.tsv: collections "
 		    "not rebuilt");
 	/* the self-check re-reads the zip: only a regular file can be */
-	self_path = o.output != NULL ? of.tmp : NULL;
+	self_path = fe.out != NULL ? of.tmp : NULL;
 	if (o.verify != NULL)
 		diffs = pack_verify(o.verify, s.census, s.zip, self_path,
 		    &s.st, o.quiet);
-	if (o.output != NULL)
+	if (fe.out != NULL)
 		outfile_commit(&of);
 
 	make_pack_json(&s);
 	report_section("pack", pack_section, NULL);
 	summary(&s);
-	if (o.report != NULL)
-		report_write(o.report);
-	if (!o.quiet)
-		report_print_summary(stderr);
-	if (diffs > 0)
-		rc = SP_EXIT_FAIL;
-	if (o.strict && report_count() > 0)
-		rc = SP_EXIT_FAIL;
+	rc = fe_finish(&fe, diffs > 0 ? SP_EXIT_FAIL : SP_EXIT_OK);
 
 	pack_zip_free(s.zip);
 	pack_rel_free(s.rel);
@@ -692,6 +667,5 @@ main(int argc, char **argv)
 	report_free();
 	sb_free(&pack_json);
 	pack_verify_free();
-	close_stdout();
-	return rc;
+	return diag_close_stdout(rc);
 }

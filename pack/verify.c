@@ -170,7 +170,12 @@ static void
 row(struct vstate *v, const char *what, const char *in, const char *out,
     const char *status)
 {
-	sb_addf(&v->table, "  %-40s %12s %12s  %s\n", what, in, out, status);
+	char vis[4 * 256];
+
+	/* what may quote the input (a class name): escaped like every
+	 * diagnostic */
+	sb_addf(&v->table, "  %-40s %12s %12s  %s\n", diag_vis(vis,
+	    sizeof(vis), what), in, out, status);
 }
 
 static void
@@ -607,8 +612,10 @@ pack_verify(const char *orig, struct pack_census *out,
 	sb_adds(&v.json, "}");
 
 	if (!quiet) {
+		char vis[4 * 1024];
+
 		fprintf(stderr, "%s: verify against %s\n", diag_prog(),
-		    zipin_label(zi));
+		    diag_vis(vis, sizeof(vis), zipin_label(zi)));
 		fputs(sb_str(&v.table), stderr);
 		if (v.diffs == 0)
 			fprintf(stderr, "  result: lossless: every difference "

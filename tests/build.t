@@ -28,6 +28,10 @@ for p in extract convert pack; do
 	like "$(cat "$T/err")" "^$prog: |^usage: $prog" "$prog: usage error names the program"
 done
 
+# One version string for the project (common/version.h): the three agree.
+is "$(for p in extract convert pack; do spaceport-$p --version | awk '{print $2}'; done | sort -u | wc -l)" \
+    1 "the three programs print one version"
+
 # Refusing to write binary data to a terminal (script(1) gives a tty).
 if command -v script >/dev/null 2>&1; then
 	script -qec "$BIN/spaceport-extract $FIX/real/xwiki-3.4.7-site/3.4.7.zip" /dev/null \
