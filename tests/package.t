@@ -104,6 +104,7 @@ is "$rc" 0 "-d . inside a package directory works${err:+ ($err)}"
 check "the directory now holds the converted package" sh -c \
     "grep -q '^stage	convert\$' '$T/p/spaceport/manifest.tsv'"
 is "$(ls -A "$T" | grep -c '^\.p\.')" 0 "no temporary directory left beside it"
+is "$(ls -A "$T/p" | grep -c '^\.')" 0 "nor inside it"
 
 # 11: a manifest refusal is one line; a CRLF manifest is called that.
 fresh; sed -i '2s/.*/broken line with no tab/' "$T/p/spaceport/manifest.tsv"
