@@ -3,8 +3,10 @@
  *
  * Owns: the program name, the one-line diagnostic format
  *   "spaceport-extract: entities.xml:1234: message"  (lowercase, to stderr),
- * the exit codes, and allocation that dies cleanly on exhaustion.
- * stdout is for data only; nothing here ever writes to it.
+ * the escaping of input text in it (diag_vis), the exit codes, the
+ * cleanup of temporary outputs on a failure or a fatal signal (the hooks
+ * and the signal handler), and allocation that dies cleanly on
+ * exhaustion.  stdout is for data only; nothing here ever writes to it.
  */
 #ifndef SP_DIAG_H
 #define SP_DIAG_H

@@ -39,6 +39,7 @@ wait_temps() {
 
 # verdict NAME SIG RC DIR: the exit status, and nothing left in DIR
 verdict() {
+	[ -z "$(ls -A "$4")" ] || diag "$1: left: $(ls -A "$4" | tr '\n' ' ')"
 	is "$3" $((128 + $(signo "$2"))) "$1: SIG$2 ends it with status 128+$(signo "$2")"
 	is "$(ls -A "$4" | tr '\n' ' ')" "" "$1: SIG$2 leaves nothing in the output directory"
 }
@@ -70,6 +71,14 @@ fifo_run() {
 	verdict "$name" "$sig" "$rc" "$dir"
 }
 diag() { echo "# $*" >&2; }
+# stopped PID: until PID is in state T (kill -STOP is asynchronous)
+stopped() {
+	local n=0
+	while [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != T ] &&
+	    [ -e "/proc/$1" ] && [ $n -lt 1000 ]; do
+		n=$((n + 1))
+	done
+}
 
 for sig in TERM INT HUP; do
 	# convert: -o, -d, standard output; each with --report
@@ -107,17 +116,28 @@ for sig in TERM INT HUP; do
 	exec 6>&-
 	verdict "extract to stdout --inventory --report" "$sig" "$rc" "$d"
 
-	# extract -o and -d: both files, stop it while the output is open
+	# extract -o and -d: both files.  Stop it, look: with its three
+	# temporaries there, signal it while it is stopped (it cannot finish
+	# in between); otherwise let it run a little and look again.
 	for form in o d; do
 		d=$T/ex-$form-$sig; mkdir "$d"
 		if [ $form = o ]; then tgt=$d/p.tar; else tgt=$d/pkg; fi
 		$DEF spaceport-extract -q --inventory "$d/inv.db" --report "$d/r.json" \
 		    -$form "$tgt" "$Z" >/dev/null 2>"$T/err" &
 		pid=$!
-		wait_temps "$d" 3 || diag "extract -$form: no temporary appeared"
-		kill -STOP "$pid"
-		kill -"$sig" "$pid"
-		kill -CONT "$pid"
+		i=0
+		while kill -STOP "$pid" 2>/dev/null; do
+			stopped "$pid"
+			if [ "$(ntemps "$d")" -ge 3 ]; then
+				kill -"$sig" "$pid"
+				kill -CONT "$pid"
+				break
+			fi
+			kill -CONT "$pid"
+			sleep 0.005
+			i=$((i + 1))
+			[ $i -lt 6000 ] || { diag "extract -$form: no temporaries"; break; }
+		done
 		wait "$pid" 2>/dev/null
 		rc=$?
 		verdict "extract -$form --inventory --report" "$sig" "$rc" "$d"
