@@ -193,6 +193,15 @@ progress_bytes(uint64_t n)
 }
 
 void
+progress_phase(void)
+{
+	P.bytes = 0;
+	P.total = 0;
+	P.total_unknown = 0;
+	P.tfirst = 0;
+}
+
+void
 progress_objects(uint64_t n)
 {
 	if (!P.on)

@@ -39,6 +39,10 @@ void	progress_total(uint64_t n);
 /* n more bytes read / objects parsed; may redraw. */
 void	progress_bytes(uint64_t n);
 void	progress_objects(uint64_t n);
+/* A new phase over other bytes (extract: spooling standard input, then
+ * reading the export): the byte count, the total and the rate start
+ * again; the line stays where it is. */
+void	progress_phase(void);
 /* Erase the line if it is drawn (before anything else is written to
  * standard error); the next progress_bytes/objects draws it again. */
 void	progress_clear(void);

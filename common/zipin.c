@@ -80,6 +80,7 @@ spool_input(struct zipin *z, int in)
 	spool_open(&s);
 	while ((r = io_read(in, buf, IOBUF, z->label)) > 0) {
 		io_write_all(s.fd, buf, r, "spool file");
+		progress_bytes(r);	/* of an unknown total */
 		s.size += r;
 		if (s.size > z->lim.max_total)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "input larger than "
@@ -87,6 +88,7 @@ spool_input(struct zipin *z, int in)
 			    "--max-total)", z->lim.max_total);
 	}
 	free(buf);
+	progress_phase();	/* now the export's members */
 	if (lseek(s.fd, 0, SEEK_SET) == -1)
 		diag_die(SP_EXIT_FAIL, "spool file", 0, "seek: %s",
 		    strerror(errno));

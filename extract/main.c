@@ -241,9 +241,9 @@ main(int argc, char *argv[])
 	x.quiet = fe.quiet;
 	fe_ready(&fe);
 
+	x.zip = zipin_open(x.input, &x.lim);
 	if (fe.nowrite)
 		progress_total(0);	/* --check: attachments are not read */
-	x.zip = zipin_open(x.input, &x.lim);
 	attach_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
