@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "manifest.h"
 #include "pkg.h"
 #include "strbuf.h"
 #include "tsv.h"

@@ -32,6 +32,31 @@
 #define IOBUF		(256 * 1024)
 
 /* ------------------------------------------------------------------ */
+
+size_t
+pkg_max_object(const struct manifest *m, size_t dflt)
+{
+	const char *v = manifest_get(m, PKG_FACT_MAX_OBJECT);
+	uint64_t u = 0;
+	size_t i;
+
+	if (v == NULL)
+		return dflt;
+	/* Digits only: no sign, no blank, no suffix, no overflow. */
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9' || i >= 19)
+			diag_die(SP_EXIT_FAIL, PKG_MANIFEST, 0, "%s: not a number",
+			    PKG_FACT_MAX_OBJECT);
+		u = u * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (i == 0)
+		diag_die(SP_EXIT_FAIL, PKG_MANIFEST, 0, "%s: not a number",
+		    PKG_FACT_MAX_OBJECT);
+	if (u > PKG_MAX_OBJECT_CEILING)
+		u = PKG_MAX_OBJECT_CEILING;
+	return u > dflt ? (size_t)u : dflt;
+}
+
 /* reading */
 
 struct pkg_in {

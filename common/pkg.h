@@ -1,5 +1,6 @@
 /*
- * pkg.h - the spaceport package: manifest, reading and writing.
+ * pkg.h - the spaceport package: reading and writing (the manifest is
+ * manifest.h's).
  *
  * Owns: the on-disk/on-wire form described in docs/package-format.md.
  * A package is either a deterministic POSIX tar stream (stdin/stdout or a
@@ -23,53 +24,29 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "manifest.h"	/* the manifest: facts and member list */
 #include "safename.h"	/* pkg_name_ok(), the member-name rule */
 
 struct strbuf;
 
-#define PKG_FORMAT	"spaceport-package"
-#define PKG_VERSION	1
 #define PKG_MANIFEST	"spaceport/manifest.tsv"
 #define PKG_USERS	"spaceport/users.tsv"
 #define PKG_RELATIONS	"spaceport/relations.tsv"
 #define PKG_DESCRIPTOR	"exportDescriptor.properties"
 #define PKG_ENTITIES	"entities.xml"
 
-/* ---- manifest ---------------------------------------------------- */
+/* Manifest fact carrying extract's --max-object to the later stages. */
+#define PKG_FACT_MAX_OBJECT "limit.max-object"
+/* The largest object limit any stage accepts from a package. */
+#define PKG_MAX_OBJECT_CEILING ((uint64_t)1 << 30)
 
-struct pkg_member {
-	char		*name;
-	uint64_t	 size;
-	uint32_t	 crc;		/* CRC-32 (zlib crc32) of the bytes */
-};
-
-struct manifest {
-	char		**key;		/* facts, in insertion order */
-	char		**val;
-	size_t		  nkv;
-	struct pkg_member *mem;		/* members after the manifest, in order */
-	size_t		  nmem;
-	size_t		  kvcap, memcap;	/* allocated (grown geometrically) */
-};
-
-void		 manifest_init(struct manifest *);
-void		 manifest_free(struct manifest *);
-/* Set (replace if present) a fact.  Values may hold any byte but NUL. */
-void		 manifest_set(struct manifest *, const char *key, const char *val);
-void		 manifest_setf(struct manifest *, const char *key, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-void		 manifest_setu(struct manifest *, const char *key, uint64_t);
-const char	*manifest_get(const struct manifest *, const char *key);
-uint64_t	 manifest_getu(const struct manifest *, const char *key);	/* 0 if absent */
-void		 manifest_add_member(struct manifest *, const char *name,
-		    uint64_t size, uint32_t crc);
-const struct pkg_member *manifest_member(const struct manifest *, const char *name);
-void		 manifest_format(const struct manifest *, struct strbuf *);
-/* 0 ok, -1 on error (diagnostic printed with fname:line). */
-int		 manifest_parse(struct manifest *, const char *buf, size_t len,
-		    const char *fname);
-/* Copy every fact (not members) from src into dst. */
-void		 manifest_copy_facts(struct manifest *dst, const struct manifest *src);
+/*
+ * The object size limit of a later stage (convert, pack): the package's
+ * PKG_FACT_MAX_OBJECT when it is larger than the stage's own default dflt,
+ * capped at PKG_MAX_OBJECT_CEILING; dflt when the fact is absent or
+ * smaller.  Dies with one line on a value that is not a decimal number.
+ */
+size_t		 pkg_max_object(const struct manifest *, size_t dflt);
 
 /* ---- reading ----------------------------------------------------- */
 

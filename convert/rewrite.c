@@ -512,7 +512,8 @@ cv_rewrite_entities(struct conv *c)
 	strcpy(rw.memsep, "\n");
 	spool_open(&c->ent_out);
 	xmlcheck_rd_init(&gate, pkg_read_fn, c->in, PKG_ENTITIES);
-	r = ent_open(xmlcheck_read_fn, &gate, PKG_ENTITIES, CONV_MAX_OBJECT);
+	r = ent_open(xmlcheck_read_fn, &gate, PKG_ENTITIES,
+	    pkg_max_object(pkg_manifest(c->in), CONV_MAX_OBJECT));
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot read", PKG_ENTITIES);
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {

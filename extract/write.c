@@ -43,6 +43,7 @@ facts(struct extract *x, struct manifest *m, uint64_t nusers)
 	manifest_set(m, "stage", "extract");
 	manifest_set(m, "producer", "spaceport-extract " SPACEPORT_VERSION);
 	manifest_set(m, "writer", x->legacy_collections ? "legacy" : "new");
+	manifest_setu(m, PKG_FACT_MAX_OBJECT, x->max_object);
 	for (i = 0; i < x->desc.n; i++) {
 		snprintf(key, sizeof(key), "descriptor.%s", x->desc.key[i]);
 		manifest_set(m, key, x->desc.val[i]);

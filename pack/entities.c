@@ -244,7 +244,8 @@ pack_entities(struct pack_ent *e, ssize_t (*rd)(void *, void *, size_t),
 
 	ed.body = body_new();
 	xmlcheck_rd_init(&gate, rd, rdctx, fname);
-	r = ent_open(xmlcheck_read_fn, &gate, fname, PACK_MAX_OBJECT);
+	r = ent_open(xmlcheck_read_fn, &gate, fname, e->max_object != 0 ?
+	    e->max_object : PACK_MAX_OBJECT);
 	if (r == NULL)
 		diag_die(SP_EXIT_FAIL, fname, 0, "cannot read");
 	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {

@@ -36,6 +36,7 @@ struct state {
 	struct opts	*o;
 	struct pkg_in	*in;
 	const struct manifest *mf;
+	size_t		 max_object;	/* the package's limit (pkg_max_object) */
 	struct pack_stats st;
 	struct pack_rel	*rel;
 	struct props	 desc;
@@ -95,7 +96,7 @@ write_entities(struct state *s)
 		int rc;
 
 		r = ent_open(tee_read, &t, "entities.xml (output)",
-		    PACK_MAX_OBJECT);
+		    s->max_object);
 		if (r == NULL)
 			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
 			    "cannot re-read the output");
@@ -260,6 +261,7 @@ do_entities(struct state *s, const struct pkg_member *m)
 	}
 	memset(&e, 0, sizeof(e));
 	e.st = &s->st;
+	e.max_object = s->max_object;
 	e.rel = s->rel;
 	if (s->o->space_key != NULL && s->old_key == NULL) {
 		rename_later(s, m, &e);
@@ -550,6 +552,7 @@ main(int argc, char **argv)
 	s.o = &o;
 	s.in = pkg_open(strcmp(fe.input, "-") == 0 ? NULL : fe.input);
 	s.mf = pkg_manifest(s.in);
+	s.max_object = pkg_max_object(s.mf, PACK_MAX_OBJECT);
 	norm = manifest_get(s.mf, "normalised");
 	if ((norm == NULL || strcmp(norm, "1") != 0) && !o.force)
 		diag_die(SP_EXIT_FAIL, pkg_label(s.in), 0, "package not "

@@ -115,6 +115,7 @@ struct pack_ent {
 	const char	*old_key;	/* --space-key: the key renamed, or NULL */
 	const char	*new_key;
 	struct pack_stats *st;
+	size_t		 max_object;	/* object size limit (pkg_max_object) */
 };
 /* Reads entities.xml with rd/ctx and writes the Cloud-shaped document
  * through wr.  Dies on error. */
