@@ -19,26 +19,34 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "strbuf.h"
+
 static int tap_ntest, tap_nfail;
 
 static void ok(int cond, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), unused));
 
-/* One test line; returns cond so callers can add diagnostics. */
+/* "ok N - " or "not ok N - " (or "ok N # skip "), then fmt/ap. */
+static void
+tap_vline(const char *head, const char *fmt, va_list ap)
+{
+	printf(head, ++tap_ntest);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One test line. */
 static void
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
 
-	tap_ntest++;
 	if (!cond)
 		tap_nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_ntest);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vline(cond ? "ok %d - " : "not ok %d - ", fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 /* String equality; on failure prints both sides as TAP comments. */
@@ -63,12 +71,16 @@ tap_skip(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("ok %d # skip ", ++tap_ntest);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vline("ok %d # skip ", fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
+}
+
+/* A write callback appending to the struct strbuf ctx. */
+static __attribute__((unused)) void
+tap_sb_write(void *ctx, const void *p, size_t n)
+{
+	sb_add(ctx, p, n);
 }
 
 /* Counts a failure that has no test line of its own (a setup step). */

@@ -525,12 +525,6 @@ test_wiki_cr(void)
 	sb_free(&out);
 }
 
-static void
-sbw(void *ctx, const void *p, size_t n)
-{
-	sb_add(ctx, p, n);
-}
-
 /* Splices: order, insertions first, overlap refused. */
 static void
 test_splices(void)
@@ -542,11 +536,11 @@ test_splices(void)
 	splice_add(&sp, 0, 0, "<", 1);
 	splice_add(&sp, 4, 0, "+", 1);
 	splice_add(&sp, 1, 2, "", 0);
-	ok(splice_apply(&sp, "abcdef", 6, sbw, &out) == 0, "splices applied");
+	ok(splice_apply(&sp, "abcdef", 6, tap_sb_write, &out) == 0, "splices applied");
 	is_str(sb_str(&out), "<ad+Ef", "splices: order and insertions");
 	splice_add(&sp, 2, 2, "x", 1);
 	sb_reset(&out);
-	ok(splice_apply(&sp, "abcdef", 6, sbw, &out) == -1 && out.len == 0,
+	ok(splice_apply(&sp, "abcdef", 6, tap_sb_write, &out) == -1 && out.len == 0,
 	    "splices: overlap refused, nothing written");
 	splice_free(&sp);
 	sb_free(&out);

@@ -185,12 +185,6 @@ test_first_gap(void)
 }
 
 static void
-sb_wr(void *ctx, const void *buf, size_t n)
-{
-	sb_add(ctx, buf, n);
-}
-
-static void
 test_collections(void)
 {
 	const char *rel =
@@ -273,7 +267,7 @@ test_collections(void)
 	ok(st.rel_rows == 6, "six relations loaded");
 	e.old_key = "HT";
 	e.new_key = "NK";
-	pack_entities(&e, tap_src_read, &s, "entities.xml", sb_wr, &out);
+	pack_entities(&e, tap_src_read, &s, "entities.xml", tap_sb_write, &out);
 	is_str(sb_str(&out), want,
 	    "collections appended before </object>, existing kept, keys renamed");
 	ok(st.rel_added == 4 && st.rel_present == 1 && st.rel_unknown == 1,
