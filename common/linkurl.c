@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "linkurl.h"
 #include "tinylink.h"
+#include "xmltext.h"
 
 #define LINK_URL_MAXLEN	8192
 #define BASE_MAXLEN	2048
@@ -266,40 +267,19 @@ hexval(int c)
 	return -1;
 }
 
-/* 1 if s[0..n) is UTF-8 with no control characters. */
+/* 1 if s[0..n) is UTF-8 (xmltext.h) with no control characters. */
 static int
 clean_utf8(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k;
-	unsigned c, cp;
+	size_t i = 0;
+	int k;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x20 || c == 0x7f)
+		if (s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
+		if ((k = xt_utf8_seq(s + i, n - i)) <= 0)
 			return 0;
-		if (n - i <= k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
+		i += (size_t)k;
 	}
 	return 1;
 }
