@@ -291,6 +291,8 @@ next_header(struct zipin *z, struct archive_entry **ep)
 	}
 }
 
+static void	zipin_free(void *);
+
 struct zipin *
 zipin_open(const char *path, const struct zipin_limits *lim)
 {
@@ -302,6 +304,8 @@ zipin_open(const char *path, const struct zipin_limits *lim)
 	int fd;
 
 	z->lim = *lim;
+	z->fd = -1;
+	diag_atexit(zipin_free, z);	/* a refusal below frees it too */
 	if (path == NULL || strcmp(path, "-") == 0) {
 		z->label = xstrdup("<stdin>");
 		fd = 0;
@@ -467,13 +471,13 @@ zipin_entry(struct zipin *z, const char *name)
 	return bsearch(&key, z->ent, z->nent, sizeof(*z->ent), cmp_ent);
 }
 
-void
-zipin_close(struct zipin *z)
+/* Frees everything z holds (zipin_close, and a death before it). */
+static void
+zipin_free(void *arg)
 {
+	struct zipin *z = arg;
 	size_t i;
 
-	if (z == NULL)
-		return;
 	if (z->ar != NULL)
 		archive_read_free(z->ar);
 	if (z->fd > 0)
@@ -485,4 +489,13 @@ zipin_close(struct zipin *z)
 	free(z->cur);
 	free(z->label);
 	free(z);
+}
+
+void
+zipin_close(struct zipin *z)
+{
+	if (z == NULL)
+		return;
+	diag_cancel(zipin_free, z);
+	zipin_free(z);
 }
