@@ -30,6 +30,7 @@
 
 #include "strbuf.h"
 #include "userref.h"
+#include "xmltext.h"
 #include "fuzz_util.h"
 
 struct cb {
@@ -201,7 +202,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char repl[32];
-	size_t rl, i, j;
+	size_t rl, i, j, k;
 	int escaped, safe;
 	const char *body;
 	char *copy;
@@ -224,6 +225,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (ch != 0)
 			repl[j++] = (char)ch;
 	}
+	/* The writers drop what XML 1.0 cannot hold (invalid UTF-8, C0
+	 * controls, U+FFFE/U+FFFF; xmltext.h) and count it: a re-scan reads
+	 * the replacement without those bytes, so that is what is handed in. */
+	for (i = k = 0; i < j;) {
+		size_t cl = xt_xml_char_len((const unsigned char *)repl + i,
+		    j - i);
+
+		if (cl == 0) {
+			i++;
+			continue;
+		}
+		memmove(repl + k, repl + i, cl);
+		k += cl;
+		i += cl;
+	}
+	j = k;
 	if (j == 0)
 		repl[j++] = 'X';
 	repl[j] = '\0';
