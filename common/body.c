@@ -1485,23 +1485,30 @@ tok_storage(struct body *b)
  * that stops as soon as every rule waiting on that byte is triggered:
  * for convert's user rule this is one pass over the ':' of the body, as
  * the hand-written prefilter it replaces was.
+ *
+ * The search runs over the raw bytes (no decoding: the fast path).  Raw
+ * bytes can hide a trigger the logical text holds: a MIXED body can split
+ * "ri:user" across CDATA sections ("<ri]]>:user"), and a character
+ * reference can spell any byte ("ri&#58;user").  When the raw search
+ * finds nothing and the body is one of those, the search runs again over
+ * the logical text.
  */
 #define MAX_TRIG	64
 
 static size_t
-triggers_find(struct body *b, const struct body_rules *rules, size_t nrules)
+triggers_find_in(struct body *b, const struct body_rules *rules,
+    size_t nrules, const char *buf, size_t len)
 {
 	struct { const char *s; size_t len, anchor, rule; int done; } t[MAX_TRIG];
 	const char *const *tr;
-	const char *p, *e = b->raw + b->rlen, *colon;
+	const char *p, *e = buf + len, *colon;
 	size_t nt = 0, i, j, nact = 0, waiting;
 	int c;
 
 	for (i = 0; i < nrules; i++) {
 		const struct body_rule *r = rules[i].rule;
 
-		b->active[i] = 0;
-		if (!(r->formats & (1u << b->fmt)))
+		if (b->active[i] || !(r->formats & (1u << b->fmt)))
 			continue;
 		tr = b->fmt == BODY_STORAGE ? r->storage_triggers :
 		    r->wiki_triggers;
@@ -1527,14 +1534,14 @@ triggers_find(struct body *b, const struct body_rules *rules, size_t nrules)
 		if (t[i].done || b->active[t[i].rule])
 			continue;
 		c = (unsigned char)t[i].s[t[i].anchor];
-		for (p = b->raw; p < e && (p = memchr(p, c, (size_t)(e - p))) !=
+		for (p = buf; p < e && (p = memchr(p, c, (size_t)(e - p))) !=
 		    NULL; p++) {
 			waiting = 0;
 			for (j = i; j < nt; j++) {
 				if (b->active[t[j].rule] ||
 				    (unsigned char)t[j].s[t[j].anchor] != c)
 					continue;
-				if ((size_t)(p - b->raw) >= t[j].anchor &&
+				if ((size_t)(p - buf) >= t[j].anchor &&
 				    (size_t)(e - p) >= t[j].len - t[j].anchor &&
 				    memcmp(p - t[j].anchor, t[j].s, t[j].len) == 0)
 					b->active[t[j].rule] = 1;
@@ -1551,6 +1558,34 @@ triggers_find(struct body *b, const struct body_rules *rules, size_t nrules)
 	}
 	for (i = 0; i < nrules; i++)
 		nact += b->active[i];
+	return nact;
+}
+
+/* 1 if the raw bytes may hide a trigger the logical text holds. */
+static int
+may_hide(const struct body *b)
+{
+	if (b->outer == BODY_OUTER_MIXED)
+		return find(b->raw, b->rlen, "<![CDATA[", 9) != NULL;
+	if (b->outer == BODY_OUTER_TEXT)
+		return find(b->raw, b->rlen, "&#", 2) != NULL;
+	return 0;
+}
+
+static size_t
+triggers_find(struct body *b, const struct body_rules *rules, size_t nrules)
+{
+	size_t nact, i, idle = 0;
+
+	memset(b->active, 0, nrules);
+	nact = triggers_find_in(b, rules, nrules, b->raw, b->rlen);
+	for (i = 0; i < nrules; i++)	/* rules for this format not triggered */
+		idle += !b->active[i] &&
+		    (rules[i].rule->formats & (1u << b->fmt)) != 0;
+	if (idle > 0 && may_hide(b)) {
+		build_map(b);
+		nact = triggers_find_in(b, rules, nrules, b->L, b->n);
+	}
 	return nact;
 }
 

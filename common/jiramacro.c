@@ -70,12 +70,21 @@ static void
 end_param(struct jira_scan *js, struct body *b, size_t end)
 {
 	struct jira_param *p = &js->m.p[js->param];
-	const char *v;
+	const char *v, *L;
 	size_t n;
 
-	p->have = p->editable = 1;
+	p->have = 1;
 	p->voff = js->vstart;
 	p->vlen = end - js->vstart;
+	/*
+	 * A value is text.  Markup between the start tag and this end tag
+	 * ('<' in the logical text: an element, comment or CDATA section)
+	 * means the tags do not pair as they look (a stray end tag closed the
+	 * parameter's element and this end tag belongs to another): the
+	 * value is reported, never edited, or the edit would swallow markup.
+	 */
+	L = body_text(b, &n);
+	p->editable = memchr(L + p->voff, '<', p->vlen) == NULL;
 	v = body_decode(b, p->voff, p->vlen, &n);
 	sb_reset(&p->val);
 	p->cut = n > JIRA_PARAM_MAX;

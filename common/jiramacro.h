@@ -26,7 +26,7 @@ enum jira_pkind { JP_SERVER, JP_SERVER_ID, JP_URL, JP_KEY, JP_JQL, JP_N };
 
 struct jira_param {
 	int		 have;		/* the parameter is present */
-	int		 editable;	/* its value has a span (not <x/>) */
+	int		 editable;	/* a span of text (not <x/>, no markup) */
 	size_t		 voff, vlen;	/* logical span of the value */
 	struct strbuf	 val;		/* decoded, NUL-terminated */
 	int		 cut;		/* longer than JIRA_PARAM_MAX */

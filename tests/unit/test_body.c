@@ -546,6 +546,40 @@ test_splices(void)
 	sb_free(&out);
 }
 
+/*
+ * A trigger the raw bytes hide: "ri:user" split across CDATA sections,
+ * or spelt with a character reference.  The rule must still run (the
+ * first rewrite below found it only because "ri:userkey" holds
+ * "ri:user"; its output, "ri:account-id", holds no trigger in raw).
+ */
+static void
+test_hidden_triggers(void)
+{
+	static const struct { const char *raw; enum body_outer o; } in[] = {
+		{ "<![CDATA[<p><ri]]>:user ri:account-id=\"A\"/> a",
+		    BODY_OUTER_MIXED },
+		{ "<![CDATA[<p><ri:]]>user ri:account-id=\"A\"/>",
+		    BODY_OUTER_MIXED },
+		{ "&lt;ri&#58;user ri:account-id=\"A\"/>", BODY_OUTER_TEXT },
+		{ "&lt;ri&#x3a;us&#101;r ri:account-id=\"A\"/>",
+		    BODY_OUTER_TEXT },
+	};
+	struct strbuf out = STRBUF_INIT;
+	size_t i, cnt[UREF_NKINDS];
+	struct uref_rule_ctx c = { count_only, cnt, 0 };
+	const struct body_rules row = { &uref_rule, &c };
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		memset(cnt, 0, sizeof(cnt));
+		sb_reset(&out);
+		run_rule(&row, in[i].raw, strlen(in[i].raw), in[i].o,
+		    BODY_STORAGE, &out);
+		ok(cnt[UREF_ACCOUNTID] == 1, "hidden trigger %zu: the "
+		    "reference is found (%s)", i, in[i].raw);
+	}
+	sb_free(&out);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -557,6 +591,7 @@ main(int argc, char *argv[])
 	test_spacekey();
 	test_multi_cdata();
 	test_edges();
+	test_hidden_triggers();
 	test_wiki_cr();
 	test_splices();
 	return tap_done();

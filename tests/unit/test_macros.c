@@ -147,6 +147,19 @@ test_jira(void)
 	is_str(scan("<ac:structured-macro ac:name=\"jirax\"></ac:structured-macro>"
 	    "<ac:structured-macro ac:name=\"JIRA\"></ac:structured-macro>",
 	    BODY_OUTER_PLAIN, &g), "", "only jira, jiraissues, jirachart");
+	/* a stray end tag: the end tag that looks like the parameter's pairs
+	 * with another element; the "value" holds markup and is not edited
+	 * (the fuzzer's reproducer repro/jira/macro-count-changes) */
+	is_str(scan("<ac:macro a=\"\"><r e=\"\"><ac:structured-macro "
+	    "ac:name=\"jira\"><ac:parameter ac:name=\"serverId\"></ac:macro>"
+	    "<o c=\"\"><a><o e=\"\"><ac:parameter e=\"\"></ac:parameter>"
+	    "</ac:macro>", BODY_OUTER_PLAIN, &g),
+	    "jira 1=</ac:macro><o c=\"\"><a><o e=\"\"><ac:parameter e=\"\">!;",
+	    "unpaired tags: the value holds markup, not editable");
+	is_str(scan("<ac:structured-macro ac:name=\"jira\"><ac:parameter "
+	    "ac:name=\"serverId\">a<!-- c -->b</ac:parameter>"
+	    "</ac:structured-macro>", BODY_OUTER_PLAIN, &g),
+	    "jira 1=a<!-- c -->b!;", "markup in a value: reported, not editable");
 	sb_free(&g.s);
 	jira_scan_free(&js);
 }
