@@ -151,8 +151,8 @@ add_path(const char **paths, int *n, const char *path)
 	if (path == NULL)
 		return;
 	if (*n == FE_MAXPATHS)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: too many "
-		    "paths");
+		diag_die(SP_EXIT_USAGE, NULL, 0, "too many files named by "
+		    "options (at most %d)", FE_MAXPATHS);
 	paths[(*n)++] = path;
 }
 

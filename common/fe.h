@@ -20,7 +20,7 @@
 
 #include "version.h"
 
-#define FE_MAXPATHS	8
+#define FE_MAXPATHS	256
 #define FE_LONG		0x200	/* ch of the program's first long option */
 
 struct fe;

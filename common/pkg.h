@@ -32,6 +32,7 @@ struct strbuf;
 #define PKG_MANIFEST	"spaceport/manifest.tsv"
 #define PKG_USERS	"spaceport/users.tsv"
 #define PKG_RELATIONS	"spaceport/relations.tsv"
+#define PKG_CONTENT	"spaceport/content.tsv"
 #define PKG_DESCRIPTOR	"exportDescriptor.properties"
 #define PKG_ENTITIES	"entities.xml"
 

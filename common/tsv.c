@@ -97,3 +97,14 @@ tsv_free(struct tsv *t)
 	free(t->f);
 	memset(t, 0, sizeof(*t));
 }
+
+int
+tsv_column(char **f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i], name) == 0)
+			return (int)i;
+	return -1;
+}

@@ -27,5 +27,7 @@ void	 tsv_init(struct tsv *, const char *buf, size_t len);
 /* Next record: number of fields (>=1), 0 at end, -1 on a bad escape. */
 int	 tsv_next(struct tsv *, char ***fields, size_t *n);
 void	 tsv_free(struct tsv *);
+/* Index of the header field named name among f[0..n), or -1. */
+int	 tsv_column(char **f, size_t n, const char *name);
 
 #endif

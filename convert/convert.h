@@ -3,6 +3,8 @@
  *   users.c    load users.tsv and the CSV sources into SQLite, resolve
  *   rewrite.c  the one pass over entities.xml
  *   jira.c     --jira-server: the Jira macro rule
+ *   linkrun.c  --server-url, --site-index: the link rule's index, findings,
+ *              OutgoingLink objects and accounting (the rule: links.c)
  *   output.c   the output package, manifest facts, report sections
  */
 #ifndef SP_CONVERT_H
@@ -15,6 +17,7 @@
 #include "db.h"
 #include "io.h"
 #include "jiramacro.h"
+#include "links.h"
 #include "model.h"
 #include "pkg.h"
 #include "strbuf.h"
@@ -23,6 +26,7 @@
 
 #define CONV_MAX_OBJECT	(64UL << 20)
 #define CONV_MAX_USERS_TSV ((size_t)1 << 30)
+#define CONV_MAX_CONTENT_TSV ((size_t)1 << 30)
 
 enum unmapped_policy {
 	UNMAPPED_FAIL,
@@ -102,6 +106,42 @@ void	 cv_jira_report(struct cv_jira *);
 void	 cv_jira_json(struct strbuf *, void *);
 void	 cv_jira_free(struct cv_jira *);
 
+/* linkrun.c: link normalisation (docs/links.md) */
+struct cv_links {
+	struct link_bases *bases;	/* --server-url; NULL: off */
+	const char	**sites;	/* --site-index paths */
+	size_t		 nsites;
+	struct linkidx	*idx;
+	struct link_rule_ctx rule;	/* the row in convert_rules[] */
+	char		*self_key;	/* the package's space, if only one */
+	int		 have_content;	/* content.tsv was in the head */
+	uint64_t	 rows, spaces;
+	const char	*owner, *owner_cls;	/* whose body is being run */
+	uint64_t	 outgoing[LO_NOUTCOMES];	/* OutgoingLink objects */
+	struct strbuf	 url;
+};
+
+/* Adds one --server-url; NULL, or why it is refused. */
+const char	*cv_links_server_url(struct cv_links *, const char *url);
+void	 cv_links_site(struct cv_links *, const char *path);
+/* 1 if --server-url was given (link normalisation on). */
+int	 cv_links_on(const struct cv_links *);
+/* spaceport/content.tsv from the head (dies on a malformed one). */
+void	 cv_links_content(struct cv_links *, const char *buf, size_t len);
+/* After the head: the site indexes, the rule's context.  Dies when
+ * links are on and the package has no content.tsv. */
+void	 cv_links_ready(struct cv_links *, const char *label);
+/* Every object before its body is run: whose body it is. */
+void	 cv_links_object(struct cv_links *, const struct xobj *);
+/* An OutgoingLink object to an absolute URL that resolves: 1 and the
+ * space key and title it should name now (valid until the next call). */
+int	 cv_links_outgoing(struct cv_links *, const struct xobj *,
+	    const char **key, const char **title);
+void	 cv_links_facts(struct cv_links *, struct manifest *);
+void	 cv_links_json(struct strbuf *, void *);
+void	 cv_links_summary(struct cv_links *);
+void	 cv_links_free(struct cv_links *);
+
 struct conv {
 	/* options */
 	int		 quiet, strict, dry_run;
@@ -111,6 +151,7 @@ struct conv {
 	const char	*report;
 	const char	*out, *outdir, *input;
 	struct cv_jira	 jira;		/* --jira-server and its findings */
+	struct cv_links	 links;		/* --server-url, --site-index */
 
 	struct pkg_in	*in;
 	struct db	 db;

@@ -229,6 +229,12 @@ col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+void
+linkidx_batch(struct linkidx *li, int begin)
+{
+	db_exec(&li->d, begin ? "BEGIN" : "COMMIT");
+}
+
 /* Runs q on the site index h and hands each row to add(). */
 static int
 copy_rows(struct linkidx *li, sqlite3 *h, const char *path, const char *q,

@@ -46,6 +46,10 @@ void		 linkidx_content(struct linkidx *, const char *id,
 void		 linkidx_attachment(struct linkidx *, const char *container_id,
 		    const char *filename, int live);
 
+/* Rows added between linkidx_batch(li, 1) and linkidx_batch(li, 0) go in
+ * one transaction (many rows: much faster). */
+void		 linkidx_batch(struct linkidx *, int begin);
+
 /*
  * Adds every space, page, blog post and attachment of the inventory
  * database at path (made by spaceport-extract --inventory, or a merge of

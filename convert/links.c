@@ -178,6 +178,30 @@ resolve(struct link_rule_ctx *c, struct res *r, const char **why)
 	return r->cross ? LO_CROSS_SPACE : LO_REWRITTEN;
 }
 
+enum link_outcome
+link_resolve_url(struct link_rule_ctx *c, const char *url, size_t n,
+    const char **key, const char **title, const char **why)
+{
+	enum link_outcome o;
+	struct res r;
+
+	*key = *title = NULL;
+	*why = NULL;
+	if (!is_url(url, n))
+		return LO_EXTERNAL;
+	(void)link_parse(c->bases, url, n, &c->url);
+	o = resolve(c, &r, why);
+	if (o != LO_REWRITTEN && o != LO_CROSS_SPACE)
+		return o;
+	if (r.kind == R_SPACE) {
+		*key = r.key;
+		return o;
+	}
+	*key = r.t.space_key;
+	*title = r.title;
+	return o;
+}
+
 static void
 add_attr(struct strbuf *sb, const char *name, const char *v)
 {

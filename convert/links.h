@@ -63,6 +63,18 @@ struct link_rule_ctx {
 /* The rule (one row in convert_rules[]); its ctx is a link_rule_ctx. */
 extern const struct body_rule link_rule;
 
+/*
+ * Resolves one URL the way the rule does, for what is not a body (the
+ * OutgoingLink objects).  Returns the outcome; on LO_REWRITTEN and
+ * LO_CROSS_SPACE *key is the target's space key (named even for the own
+ * space) and *title the page or blog post title (NULL for a space home);
+ * on LO_UNRESOLVED *why says why.  The strings are valid until the next
+ * call on c.  Counts nothing.
+ */
+enum link_outcome link_resolve_url(struct link_rule_ctx *, const char *url,
+		    size_t n, const char **key, const char **title,
+		    const char **why);
+
 /* Frees the context's private buffers (not bases or idx). */
 void	 link_rule_free(struct link_rule_ctx *);
 

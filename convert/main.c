@@ -14,7 +14,7 @@
 
 /* Its long options, in the order of prog.longopts in main(). */
 enum { OPT_CLOUD_USERS = FE_LONG, OPT_MAP, OPT_SERVER_USERS, OPT_UNMAPPED,
-    OPT_JIRA_SERVER };
+    OPT_JIRA_SERVER, OPT_SERVER_URL, OPT_SITE_INDEX };
 
 
 static int
@@ -32,6 +32,16 @@ convert_opt(struct fe *fe, int ch, const char *arg)
 			diag_warn(NULL, 0, "--jira-server %s: %s", arg, why);
 			return -1;
 		}
+		return 0;
+	case OPT_SERVER_URL:
+		if ((why = cv_links_server_url(&c->links, arg)) != NULL) {
+			diag_warn(NULL, 0, "--server-url %s: %s", arg, why);
+			return -1;
+		}
+		return 0;
+	case OPT_SITE_INDEX:
+		cv_links_site(&c->links, arg);
+		fe_add_input(fe, arg);
 		return 0;
 	case OPT_UNMAPPED:
 		if (strcmp(arg, "fail") == 0)
@@ -71,7 +81,19 @@ read_head(struct conv *c)
 		memset(&c->head[c->nhead], 0, sizeof(*c->head));
 		c->head[c->nhead].name = xstrdup(m->name);
 		c->head[c->nhead].sp.fd = -1;
-		if (strcmp(m->name, PKG_USERS) == 0) {
+		if (strcmp(m->name, PKG_CONTENT) == 0) {
+			struct strbuf sb = STRBUF_INIT;
+
+			/* Read whole (for the link index), kept as it was. */
+			pkg_slurp(c->in, &sb, CONV_MAX_CONTENT_TSV);
+			cv_links_content(&c->links, sb.buf != NULL ? sb.buf :
+			    "", sb.len);
+			spool_open(&c->head[c->nhead].sp);
+			spool_write(&c->head[c->nhead].sp, sb.buf != NULL ?
+			    sb.buf : "", sb.len);
+			spool_finish(&c->head[c->nhead].sp);
+			sb_free(&sb);
+		} else if (strcmp(m->name, PKG_USERS) == 0) {
 			struct strbuf sb = STRBUF_INIT;
 
 			c->head[c->nhead].is_users = 1;
@@ -119,6 +141,7 @@ summary(struct conv *c)
 {
 	cu_summary(c);
 	cv_refs_summary(c);
+	cv_links_summary(&c->links);
 	if (c->users_rewritten > 0 || c->users_added > 0)
 		report_summary_line("user objects:", "%" PRIu64 " rewritten, %"
 		    PRIu64 " added", c->users_rewritten, c->users_added);
@@ -133,6 +156,7 @@ cleanup(struct conv *c)
 
 	cu_close(c);
 	cv_jira_free(&c->jira);
+	cv_links_free(&c->links);
 	db_close(&c->db);
 	for (i = 0; i < c->nhead; i++) {
 		free(c->head[i].name);
@@ -163,6 +187,8 @@ main(int argc, char *argv[])
 		    "[--report FILE]\n"
 		    "                         [--jira-server OLDID=NEWID[,NAME]]..."
 		    "\n"
+		    "                         [--server-url URL]... "
+		    "[--site-index FILE]...\n"
 		    "                         [-o FILE | -d DIR] "
 		    "[PACKAGE | DIR | -]\n",
 		.about = "Resolve every user of a spaceport package to an "
@@ -182,13 +208,21 @@ main(int argc, char *argv[])
 		    "at the Cloud\n"
 		    "                      site's Jira link NEWID (repeatable; "
 		    "NAME default\n"
-		    "                      \"System Jira\")\n",
+		    "                      \"System Jira\")\n"
+		    "  --server-url URL    a base URL the old server answered on "
+		    "(repeatable):\n"
+		    "                      its links become links Cloud "
+		    "resolves\n"
+		    "  --site-index FILE   the --inventory database of other "
+		    "spaces' exports\n"
+		    "                      (repeatable): links into them "
+		    "resolve too\n",
 		.status = "Exit status: 0 ok, 1 failure, unmapped users under "
 		    "--unmapped fail, or\nfindings with --strict, 2 usage; "
 		    "killed by a signal: no output left,\nthe signal's status "
 		    "(128+N).\n",
 		.longopts = "cloud-users:,map:,server-users:,unmapped:,"
-		    "jira-server:",
+		    "jira-server:,server-url:,site-index:",
 		.nowrite = "dry-run",
 		.nowrite_help = "resolve, rewrite and report; write no package",
 		.has_dir = 1,
@@ -217,11 +251,13 @@ main(int argc, char *argv[])
 	check_manifest(&c);
 	db_open(&c.db, NULL);
 	read_head(&c);
+	cv_links_ready(&c.links, pkg_label(c.in));
 	cu_load_sources(&c);
 	cu_resolve(&c);
 	report_section("users", cu_json, &c);
 	report_section("references", cv_refs_json, &c);
 	report_section("jira", cv_jira_json, &c.jira);
+	report_section("links", cv_links_json, &c.links);
 
 	if (c.policy == UNMAPPED_FAIL &&
 	    (unmapped = cu_list_unmapped(&c)) > 0 && !c.dry_run) {

@@ -159,6 +159,7 @@ cv_output_package(struct conv *c)
 	manifest_setu(&mo, "convert.user-objects-added", c->users_added);
 	manifest_setu(&mo, "convert.objects-changed", c->objects_changed);
 	ref_facts(c, &mo);
+	cv_links_facts(&c->links, &mo);
 	manifest_setu(&mo, "convert.dropped-characters", c->dropped);
 	manifest_setu(&mo, "convert.findings", report_count());
 	for (i = 0; i < mi->nmem; i++) {

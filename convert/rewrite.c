@@ -361,15 +361,33 @@ body(struct rw *rw, const struct xmember *m, enum body_format bf)
 	const struct body_rules convert_rules[] = {
 		{ &uref_rule, &rw->uctx },
 		{ &cv_jira_rule, &rw->c->jira },	/* jira.c */
+		{ &link_rule, &rw->c->links.rule },	/* links.c, linkrun.c */
 	};
+	size_t nrules = sizeof(convert_rules) / sizeof(convert_rules[0]);
 
+	if (!cv_links_on(&rw->c->links))
+		nrules--;			/* no --server-url: the last row */
 	if (body_load(rw->body, rw->o, m, bf) < 0)
 		return;
-	if (body_run(rw->body, convert_rules, sizeof(convert_rules) /
-	    sizeof(convert_rules[0])) == 0)
+	if (body_run(rw->body, convert_rules, nrules) == 0)
 		return;
 	body_commit(rw->body, &rw->sp);
 	rw->c->dropped += body_dropped(rw->body);
+}
+
+/* ---- OutgoingLink ---------------------------------------------------- */
+
+/* An absolute link the body rule rewrote: its object names the target as
+ * a page link does (linkrun.c says why). */
+static void
+outgoing_link(struct rw *rw, const struct xobj *o)
+{
+	const char *key, *title;
+
+	if (!cv_links_outgoing(&rw->c->links, o, &key, &title))
+		return;
+	set_value(rw, xobj_member(o, "destinationSpaceKey"), key);
+	set_value(rw, xobj_member(o, "destinationPageTitle"), title);
 }
 
 /* ---- one object ------------------------------------------------------ */
@@ -388,6 +406,7 @@ object(struct rw *rw, const struct xobj *o)
 	splice_reset(&rw->sp);
 	c->objects++;
 	cv_jira_object(&c->jira, o);
+	cv_links_object(&c->links, o);
 
 	if (o->cls != NULL && strcmp(o->cls, "ConfluenceUserImpl") == 0)
 		user_object(rw, o);
@@ -422,6 +441,8 @@ object(struct rw *rw, const struct xobj *o)
 		    st == US_ACCOUNT ? u->account : "",
 		    st == US_ACCOUNT ? ")" : "");
 	}
+	if (o->cls != NULL && strcmp(o->cls, "OutgoingLink") == 0)
+		outgoing_link(rw, o);
 	bf = model_body(o, &b);
 	if ((bf == BODY_STORAGE || bf == BODY_WIKI) && b != NULL)
 		body(rw, b, bf);

@@ -85,17 +85,6 @@ bind_str(struct db *db, sqlite3_stmt *st, int i, const char *s)
 /* ---- users.tsv --------------------------------------------------- */
 
 static int
-hdr_index(char **f, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(f[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
 kinds_need_object(const char *kinds)
 {
 	/* A row needs a user object when something in entities.xml will
@@ -134,17 +123,17 @@ cu_load_tsv(struct conv *c, const char *buf, size_t len)
 	rc = tsv_next(&t, &f, &n);
 	if (rc <= 0)
 		diag_die(SP_EXIT_FAIL, PKG_USERS, 1, "no header line");
-	ik = hdr_index(f, n, "key");
-	iu = hdr_index(f, n, "username");
-	ie = hdr_index(f, n, "email");
-	ir = hdr_index(f, n, "refs");
-	io = hdr_index(f, n, "object");
-	id = hdr_index(f, n, "deleted");
-	ikd = hdr_index(f, n, "kinds");
+	ik = tsv_column(f, n, "key");
+	iu = tsv_column(f, n, "username");
+	ie = tsv_column(f, n, "email");
+	ir = tsv_column(f, n, "refs");
+	io = tsv_column(f, n, "object");
+	id = tsv_column(f, n, "deleted");
+	ikd = tsv_column(f, n, "kinds");
 	if (ik < 0 || iu < 0 || ie < 0 || ir < 0 || io < 0 || id < 0 || ikd < 0)
 		diag_die(SP_EXIT_FAIL, PKG_USERS, 1, "header lacks one of key, "
 		    "username, email, refs, object, deleted, kinds");
-	if (hdr_index(f, n, "account_id") >= 0)
+	if (tsv_column(f, n, "account_id") >= 0)
 		diag_die(SP_EXIT_FAIL, pkg_label(c->in), 0, "this package is "
 		    "already converted (users.tsv has account ids); convert "
 		    "the package spaceport-extract wrote");

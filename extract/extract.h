@@ -10,6 +10,7 @@
  *               (docs/space-cut.md)
  *   store.c     --attachments-from: files from the Server's attachment
  *               store
+ *   content.c   spaceport/content.tsv: what links may point at
  *   write.c     writing the package
  *   inventory.c the --inventory database
  *   macros.c    macro verdicts, Jira links, nested macros (a body rule)
@@ -83,6 +84,9 @@ struct extract {
 	struct db	 db;		/* working db: attachments, relations */
 	struct inventory *inv;
 	struct xmacros	*xm;		/* macro verdicts (macros.c) */
+	struct spool	 content;	/* content.tsv (content.c) */
+	struct strbuf	 content_row;
+	uint64_t	 content_rows;
 
 	/* counts */
 	uint64_t	 objects;
@@ -167,6 +171,13 @@ int	 store_find(struct store *, const char *space_id, const char *container,
  * dies if it is gone or no longer a regular file. */
 int	 store_open_file(struct store *, const char *rel);
 void	 store_close(struct store *);
+/* content.c: spaceport/content.tsv (init before the scan, finish before
+ * writing the package) */
+void	 content_init(struct extract *);
+/* Every object the package keeps, in order: its row, if it has one. */
+void	 content_object(struct extract *, const struct xobj *);
+void	 content_finish(struct extract *);
+void	 content_free(struct extract *);
 /* write.c */
 void	 write_package(struct extract *, enum pkg_outkind, const char *path);
 

@@ -245,6 +245,7 @@ main(int argc, char *argv[])
 	if (fe.nowrite)
 		progress_total(0);	/* --check: attachments are not read */
 	attach_init(&x);
+	content_init(&x);
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
 	x.xm = xmacros_new();
@@ -286,6 +287,7 @@ main(int argc, char *argv[])
 	free(x.final);
 	users_free(&x);
 	attach_free(&x);
+	content_free(&x);
 	space_free(&x);
 	for (size_t i = 0; i < x.ncls; i++)
 		free(x.cls[i].cls);

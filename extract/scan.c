@@ -220,6 +220,7 @@ handle_object(struct scan *s, const struct xobj *o)
 	else if (bf == BODY_WIKI)
 		uref_wiki(body->value, body->value_len, 0, body_ref, s, NULL);
 	attach_object(x, o);
+	content_object(x, o);
 	xmacros_object(x->xm, o);
 	xmacros_body(x->xm, o);
 	if (x->inv != NULL)

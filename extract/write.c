@@ -54,6 +54,7 @@ facts(struct extract *x, struct manifest *m, uint64_t nusers)
 		manifest_setu(m, key, x->cls[i].n);
 	}
 	manifest_setu(m, "count.users", nusers);
+	manifest_setu(m, "count.content-rows", x->content_rows);
 	manifest_setu(m, "count.attachment-objects", x->att_objects);
 	for (i = 0; i < x->noutm; i++)
 		if (strncmp(x->outm[i].name, "attachments/", 12) == 0) {
@@ -177,11 +178,13 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	spool_open(&rel);
 	relations_tsv(x, &rel);
 	spool_finish(&rel);
+	content_finish(x);
 
 	manifest_init(&m);
 	facts(x, &m, nu);
 	manifest_add_member(&m, PKG_USERS, users.size, users.crc);
 	manifest_add_member(&m, PKG_RELATIONS, rel.size, rel.crc);
+	manifest_add_member(&m, PKG_CONTENT, x->content.size, x->content.crc);
 	manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
 	    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
 	manifest_add_member(&m, PKG_ENTITIES, x->ent.size, x->ent.crc);
@@ -196,6 +199,7 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	pkg_put_fd(o, PKG_USERS, users.fd, users.size);
 	spool_close(&users);
 	pkg_put_fd(o, PKG_RELATIONS, rel.fd, rel.size);
+	pkg_put_fd(o, PKG_CONTENT, x->content.fd, x->content.size);
 	pkg_put(o, PKG_DESCRIPTOR, x->desc_raw.buf, x->desc_raw.len);
 	pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
 	spool_close(&rel);

@@ -495,6 +495,31 @@ pack_members(struct state *s)
 		write_head(s);
 }
 
+/* What convert's link normalisation did (its convert.link.* facts), for
+ * the --verify table: the body links it rewrote explain bodies that
+ * differ from the original's. */
+static void
+link_facts(const struct manifest *mf, struct pack_stats *st)
+{
+	const char *k, *dot;
+	size_t i;
+
+	st->links_on = manifest_get(mf, "convert.link.server-urls") != NULL;
+	for (i = 0; i < mf->nkv; i++) {
+		k = mf->key[i];
+		if (strncmp(k, "convert.link.", 13) == 0 &&
+		    (dot = strrchr(k, '.')) != NULL) {
+			if (strcmp(dot, ".rewritten") == 0 ||
+			    strcmp(dot, ".cross-space") == 0)
+				st->links_rewritten += manifest_getu(mf, k);
+			else if (strcmp(dot, ".unresolved") == 0)
+				st->links_unresolved += manifest_getu(mf, k);
+		} else if (strcmp(k, "convert.outgoing-link.rewritten") == 0 ||
+		    strcmp(k, "convert.outgoing-link.cross-space") == 0)
+			st->outgoing_rewritten += manifest_getu(mf, k);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -561,6 +586,7 @@ main(int argc, char **argv)
 		    manifest_get(s.mf, "stage") != NULL ?
 		    manifest_get(s.mf, "stage") : "unknown");
 	s.st.writer = manifest_get(s.mf, "writer");
+	link_facts(s.mf, &s.st);
 	s.st.new_key = o.space_key;
 	s.st.rebuild = s.st.writer != NULL && strcmp(s.st.writer, "new") == 0;
 	if (o.verify != NULL)

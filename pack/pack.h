@@ -75,6 +75,10 @@ struct pack_stats {
 	char		*datetime;		/* root datetime="..." or NULL */
 	char		*space_key_seen;	/* key of the first Space object */
 	uint64_t	 spaces;		/* Space objects */
+	int		 links_on;		/* convert ran with --server-url */
+	uint64_t	 links_rewritten;	/* body links convert rewrote */
+	uint64_t	 links_unresolved;	/* and left, reported */
+	uint64_t	 outgoing_rewritten;	/* OutgoingLink objects */
 };
 
 /* ---- collections.c ------------------------------------------------ */
