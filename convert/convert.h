@@ -179,6 +179,7 @@ struct conv {
 	uint64_t	 users_total, users_unmapped, users_former, users_account;
 	uint64_t	 objects, objects_changed, users_rewritten, users_added;
 	uint64_t	 users_already_cloud;
+	char		*personal_from, *personal_to;	/* personal space renamed */
 	uint64_t	 dropped;	/* characters xml 1.0 forbids, dropped */
 	uint64_t	 dup_groups;
 	uint64_t	 map_rows, map_unused, cloud_rows, server_rows;

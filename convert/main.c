@@ -142,6 +142,9 @@ summary(struct conv *c)
 	cu_summary(c);
 	cv_refs_summary(c);
 	cv_links_summary(&c->links);
+	if (c->personal_from != NULL)
+		report_summary_line("personal space:", "%s becomes %s (pack "
+		    "renames it)", c->personal_from, c->personal_to);
 	if (c->users_rewritten > 0 || c->users_added > 0)
 		report_summary_line("user objects:", "%" PRIu64 " rewritten, %"
 		    PRIu64 " added", c->users_rewritten, c->users_added);
@@ -157,6 +160,8 @@ cleanup(struct conv *c)
 	cu_close(c);
 	cv_jira_free(&c->jira);
 	cv_links_free(&c->links);
+	free(c->personal_from);
+	free(c->personal_to);
 	db_close(&c->db);
 	for (i = 0; i < c->nhead; i++) {
 		free(c->head[i].name);

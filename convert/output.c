@@ -160,6 +160,11 @@ cv_output_package(struct conv *c)
 	manifest_setu(&mo, "convert.objects-changed", c->objects_changed);
 	ref_facts(c, &mo);
 	cv_links_facts(&c->links, &mo);
+	if (c->personal_from != NULL) {
+		manifest_set(&mo, "convert.personal-space.from",
+		    c->personal_from);
+		manifest_set(&mo, "convert.personal-space.key", c->personal_to);
+	}
 	manifest_setu(&mo, "convert.dropped-characters", c->dropped);
 	manifest_setu(&mo, "convert.findings", report_count());
 	for (i = 0; i < mi->nmem; i++) {

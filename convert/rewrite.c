@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "entities.h"
 #include "report.h"
+#include "tinylink.h"
 #include "userref.h"
 #include "xmlcheck.h"
 
@@ -375,6 +376,45 @@ body(struct rw *rw, const struct xmember *m, enum body_format bf)
 	rw->c->dropped += body_dropped(rw->body);
 }
 
+/* ---- personal spaces -------------------------------------------------- */
+
+/*
+ * A Server personal space "~username".  On Cloud its key is "~" and the
+ * owner's account id without ':' and '-' (tinylink.h).  When the owner
+ * maps to an account, convert decides the new key and records it in the
+ * manifest (convert.personal-space.from / .key); pack renames the space
+ * with the machinery of --space-key (Space.key, lowerKey, ri:space-key
+ * in bodies, OutgoingLink, the descriptor).  Links into the space carry
+ * no key (links.c), so they follow.  One personal space per package: a
+ * site backup with several is reported, not renamed.  A key that already
+ * has the Cloud shape (a Cloud export as input) is not a user reference
+ * at all (extract does not count it either).
+ */
+static void
+personal_space(struct rw *rw, const struct xmember *m)
+{
+	struct conv *c = rw->c;
+	struct uinfo *u;
+	char key[PERSONAL_KEY_MAX];
+	int st;
+
+	st = cu_lookup(c, NULL, m->value + 1, &u);
+	if (st == US_ACCOUNT && c->personal_from == NULL &&
+	    personal_space_key(u->account, key) > 0) {
+		c->personal_from = xstrdup(m->value);
+		c->personal_to = xstrdup(key);
+		count(rw, REF_PERSONAL_SPACE, OUT_REWRITTEN);
+		return;
+	}
+	count(rw, REF_PERSONAL_SPACE, OUT_REPORTED);
+	report_finding("personal-space", PKG_ENTITIES, m->line, m->value,
+	    "personal space %s keeps its key: %s; import it as a global space "
+	    "or recreate it", m->value, st != US_ACCOUNT ? "its owner has no "
+	    "cloud account" : c->personal_from != NULL ? "the package has "
+	    "another personal space (one is renamed per package)" :
+	    "the owner's account id makes no key");
+}
+
 /* ---- OutgoingLink ---------------------------------------------------- */
 
 /* An absolute link the body rule rewrote: its object names the target as
@@ -430,17 +470,8 @@ object(struct rw *rw, const struct xobj *o)
 	}
 	if (o->cls != NULL && strcmp(o->cls, "Space") == 0 &&
 	    (m = xobj_member(o, "key")) != NULL && m->value != NULL &&
-	    m->value[0] == '~') {
-		st = cu_lookup(c, NULL, m->value + 1, &u);
-		count(rw, REF_PERSONAL_SPACE, OUT_REPORTED);
-		report_finding("personal-space", PKG_ENTITIES, m->line, m->value,
-		    "personal space %s keeps its key: cloud personal space keys "
-		    "are \"~\" and the account id%s%s%s; import it as a "
-		    "global space or recreate it", m->value,
-		    st == US_ACCOUNT ? " (" : "",
-		    st == US_ACCOUNT ? u->account : "",
-		    st == US_ACCOUNT ? ")" : "");
-	}
+	    m->value[0] == '~' && !personal_key_is_cloud(m->value))
+		personal_space(rw, m);
 	if (o->cls != NULL && strcmp(o->cls, "OutgoingLink") == 0)
 		outgoing_link(rw, o);
 	bf = model_body(o, &b);

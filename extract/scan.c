@@ -20,6 +20,7 @@
 #include "inventory.h"
 #include "report.h"
 #include "strbuf.h"
+#include "tinylink.h"
 #include "userref.h"
 #include "xmlcheck.h"
 
@@ -212,7 +213,9 @@ handle_object(struct scan *s, const struct xobj *o)
 		note_ref(s, REF_CONTENT_PROPERTY, m->value, NULL, "stringValue");
 	if (o->cls != NULL && strcmp(o->cls, "Space") == 0 &&
 	    (m = xobj_member(o, "key")) != NULL && m->value != NULL &&
-	    m->value[0] == '~')
+	    m->value[0] == '~' && !personal_key_is_cloud(m->value))
+		/* ~username; a Cloud key (~ and the account id, a Cloud
+		 * export as input) names no user to map */
 		note_ref(s, REF_PERSONAL_SPACE, NULL, m->value + 1, "key");
 	bf = model_body(o, &body);
 	if (bf == BODY_STORAGE)

@@ -94,6 +94,46 @@ val_is(const struct xmember *m, const char *s, int icase)
 	    memcmp(m->value, s, n) == 0;
 }
 
+/*
+ * The space settings a ConfluenceBandanaRecord holds as XML in its value
+ * ("<spaceKey>OLD</spaceKey>"): each such key is replaced in place, in the
+ * raw bytes, whether the value is CDATA or escaped text (a space key has
+ * no byte either encoding changes).  Returns how many.
+ */
+static uint64_t
+settings_key(struct edits *ed, const struct xobj *o, const struct xmember *m,
+    const char *old, const char *new)
+{
+	static const char *const pre[2] = { "spaceKey>", "spaceKey&gt;" };
+	static const char *const post[2] = { "<", "&lt;" };
+	const char *raw, *p, *e;
+	size_t n = strlen(old), k;
+	uint64_t c = 0;
+	struct strbuf *r;
+	int i;
+
+	if (m == NULL || m->kind != XM_PROP || m->is_null || m->val_len == 0 ||
+	    m->val_off + m->val_len > o->raw_len)
+		return 0;
+	raw = o->raw + m->val_off;
+	e = raw + m->val_len;
+	for (i = 0; i < 2; i++) {
+		k = strlen(pre[i]);
+		for (p = raw; (p = memmem(p, (size_t)(e - p), pre[i], k)) !=
+		    NULL; p += k) {
+			if ((size_t)(e - p - k) < n + strlen(post[i]) ||
+			    memcmp(p + k, old, n) != 0 ||
+			    memcmp(p + k + n, post[i], strlen(post[i])) != 0)
+				continue;
+			r = splice_text(&ed->sp);
+			sb_adds(r, new);
+			splice_end(&ed->sp, (size_t)(p + k - o->raw), n);
+			c++;
+		}
+	}
+	return c;
+}
+
 /* Replace the value of member m (a plain property) with s. */
 static void
 replace_value(struct edits *ed, const struct xmember *m, const char *s)
@@ -148,6 +188,8 @@ space_key_edits(struct pack_ent *e, const struct xobj *o, struct edits *ed)
 			replace_value(ed, m, e->new_key);
 			st->sk[SK_BANDANA_CONTEXT]++;
 		}
+		st->sk[SK_BANDANA_SETTINGS] += settings_key(ed, o,
+		    xobj_member(o, "value"), e->old_key, e->new_key);
 	} else if (strcmp(o->cls, "OutgoingLink") == 0) {
 		m = xobj_member(o, "destinationSpaceKey");
 		if (val_is(m, e->old_key, 1)) {

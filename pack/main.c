@@ -21,6 +21,7 @@
 #include "props.h"
 #include "report.h"
 #include "strbuf.h"
+#include "tinylink.h"
 #include "pack.h"
 #include "xmlcheck.h"
 
@@ -28,6 +29,7 @@ struct opts {
 	int		 quiet, force, jobs;
 	const char	*space_key, *verify;
 	const char	*timezone;
+	int		 personal;	/* space_key: convert's personal-space key */
 };
 
 /* ---- the pack ------------------------------------------------------ */
@@ -216,7 +218,7 @@ rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
 		    "objects", (unsigned long long)s->st.spaces);
 	s->old_key_buf = xstrdup(s->st.space_key_seen);
 	s->old_key = s->old_key_buf;
-	if (s->old_key[0] == '~')
+	if (s->old_key[0] == '~' && !s->o->personal)
 		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "--space-key: "
 		    "%s is a personal space; its key belongs to its "
 		    "owner and cannot be renamed", s->old_key);
@@ -268,7 +270,7 @@ do_entities(struct state *s, const struct pkg_member *m)
 		return;
 	}
 	if (s->o->space_key != NULL) {
-		if (s->old_key[0] == '~')
+		if (s->old_key[0] == '~' && !s->o->personal)
 			diag_die(SP_EXIT_FAIL, PKG_DESCRIPTOR, 0, "--space-key: "
 			    "%s is a personal space; its key belongs to its "
 			    "owner and cannot be renamed", s->old_key);
@@ -495,6 +497,28 @@ pack_members(struct state *s)
 		write_head(s);
 }
 
+/*
+ * A personal space convert gave its Cloud key (convert/rewrite.c,
+ * personal_space): renamed here with the machinery of --space-key.  An
+ * explicit --space-key wins (and is refused on a personal space, as
+ * ever).  The key comes from a package: checked for the Cloud shape.
+ */
+static void
+personal_rename(const struct manifest *mf, struct opts *o)
+{
+	const char *from = manifest_get(mf, "convert.personal-space.from");
+	const char *to = manifest_get(mf, "convert.personal-space.key");
+
+	if (from == NULL || to == NULL || o->space_key != NULL)
+		return;
+	if (from[0] != '~' || !personal_key_is_cloud(to))
+		diag_die(SP_EXIT_FAIL, PKG_MANIFEST, 0, "convert.personal-space: "
+		    "%s to %s is not a personal space renamed to a cloud "
+		    "personal space key", from, to);
+	o->space_key = to;
+	o->personal = 1;
+}
+
 /* What convert's link normalisation did (its convert.link.* facts), for
  * the --verify table: the body links it rewrote explain bodies that
  * differ from the original's. */
@@ -587,7 +611,9 @@ main(int argc, char **argv)
 		    manifest_get(s.mf, "stage") : "unknown");
 	s.st.writer = manifest_get(s.mf, "writer");
 	link_facts(s.mf, &s.st);
+	personal_rename(s.mf, &o);
 	s.st.new_key = o.space_key;
+	s.st.personal = o.personal;
 	s.st.rebuild = s.st.writer != NULL && strcmp(s.st.writer, "new") == 0;
 	if (o.verify != NULL)
 		s.census = pack_census_new();

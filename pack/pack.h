@@ -44,6 +44,7 @@ enum pack_sk_kind {
 	SK_SPACE_KEY,		/* Space.key */
 	SK_SPACE_LOWERKEY,	/* Space.lowerKey */
 	SK_BANDANA_CONTEXT,	/* ConfluenceBandanaRecord.context */
+	SK_BANDANA_SETTINGS,	/* <spaceKey> in a ConfluenceBandanaRecord.value */
 	SK_BODY_REF,		/* ri:space-key="OLD" in storage bodies/templates */
 	SK_LINK_KEY,		/* OutgoingLink.destinationSpaceKey */
 	SK_LINK_LOWERKEY,	/* OutgoingLink.lowerDestinationSpaceKey */
@@ -68,6 +69,8 @@ struct pack_stats {
 	uint64_t	 objects_with_added;	/* objects that got >= 1 collection */
 	uint64_t	 sk[SK_NKINDS];		/* --space-key changes */
 	const char	*new_key;		/* --space-key NEW, or NULL */
+	int		 personal;		/* new_key: a personal space's
+						   cloud key (convert) */
 	uint64_t	 members;		/* zip members written */
 	uint64_t	 attachments;		/* of which under attachments/ */
 	uint64_t	 attachment_bytes;

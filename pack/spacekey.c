@@ -14,7 +14,8 @@
 #include "pack.h"
 
 const char *const pack_sk_names[SK_NKINDS] = {
-	"space-key", "space-lowerkey", "bandana-context", "body-space-key",
+	"space-key", "space-lowerkey", "bandana-context", "bandana-settings",
+	"body-space-key",
 	"link-space-key", "link-lower-space-key", "draft-space-key",
 	"descriptor"
 };

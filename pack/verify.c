@@ -583,7 +583,8 @@ pack_verify(const char *orig, struct pack_census *out,
 		const char *status = "ok";
 
 		if (st->new_key != NULL) {
-			status = "renamed (--space-key)";
+			status = st->personal ? "renamed (personal space)" :
+			    "renamed (--space-key)";
 			if (strcmp(b, st->new_key) != 0) {
 				status = "DIFFERENT";
 				differ(&v, "space key: %s in the output, --space-key "
