@@ -218,9 +218,9 @@ main(int argc, char *argv[])
 		    "(repeatable):\n"
 		    "                      its links become links Cloud "
 		    "resolves\n"
-		    "  --site-index FILE   the --inventory database of other "
-		    "spaces' exports\n"
-		    "                      (repeatable): links into them "
+		    "  --site-index FILE   the inventory database extract wrote "
+		    "for another\n"
+		    "                      space (repeatable): links into it "
 		    "resolve too\n",
 		.status = "Exit status: 0 ok, 1 failure, unmapped users under "
 		    "--unmapped fail, or\nfindings with --strict, 2 usage; "
