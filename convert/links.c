@@ -64,6 +64,33 @@ struct res {
 	struct link_target t;
 };
 
+/*
+ * The memo: what each URL resolved to, by its bytes.  A wiki's bodies
+ * repeat their URLs (every historical version of a page links where the
+ * page does), and a lookup costs two SQLite queries: a direct-mapped table
+ * of the last MEMO_N URLs answers the repeats.  A hit gives exactly what
+ * the parse and the lookup gave (the index does not change during a run).
+ */
+#define MEMO_N		4096
+#define MEMO_MAXURL	2048	/* longer URLs are not kept */
+
+struct memo_ent {
+	char		*url;		/* NULL: empty slot */
+	size_t		 n;
+	int		 form;
+	enum link_outcome o;
+	const char	*why;		/* static strings only */
+	struct res	 r;		/* its strings: NULL here, see off */
+	size_t		 off[9];	/* key, title, day, file, frag, t.space_key,
+					   t.title, t.posting_day, t.source: offset
+					   + 1 into s, 0 for NULL */
+	struct strbuf	 s;
+};
+
+struct link_memo {
+	struct memo_ent	 e[MEMO_N];
+};
+
 static const char *const outcome_names[LO_NOUTCOMES] = {
 	"rewritten", "cross-space", "left-external", "unresolved"
 };
@@ -93,6 +120,14 @@ link_rule_free(struct link_rule_ctx *c)
 	c->npend = c->cappend = 0;
 	sb_free(&c->sb);
 	link_url_free(&c->url);
+	if (c->memo != NULL) {
+		for (i = 0; i < MEMO_N; i++) {
+			free(c->memo->e[i].url);
+			sb_free(&c->memo->e[i].s);
+		}
+		free(c->memo);
+		c->memo = NULL;
+	}
 }
 
 /* 1 if v looks like a URL of a server at all (see the top comment). */
@@ -178,19 +213,113 @@ resolve(struct link_rule_ctx *c, struct res *r, const char **why)
 	return r->cross ? LO_CROSS_SPACE : LO_REWRITTEN;
 }
 
+/* FNV-1a of the URL bytes. */
+static size_t
+memo_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h % MEMO_N;
+}
+
+/* Copies string p into the entry's buffer; its offset + 1 (0 for NULL). */
+static size_t
+memo_str(struct strbuf *s, const char *p)
+{
+	size_t off;
+
+	if (p == NULL)
+		return 0;
+	off = s->len;
+	sb_add(s, p, strlen(p) + 1);
+	return off + 1;
+}
+
+static const char *
+memo_at(struct strbuf *s, size_t off)
+{
+	return off == 0 ? NULL : s->buf + off - 1;
+}
+
+/* The strings of entry m into r. */
+static void
+memo_out(struct memo_ent *m, struct res *r)
+{
+	r->key = memo_at(&m->s, m->off[0]);
+	r->title = memo_at(&m->s, m->off[1]);
+	r->day = memo_at(&m->s, m->off[2]);
+	r->file = memo_at(&m->s, m->off[3]);
+	r->frag = memo_at(&m->s, m->off[4]);
+	r->t.space_key = memo_at(&m->s, m->off[5]);
+	r->t.title = memo_at(&m->s, m->off[6]);
+	r->t.posting_day = memo_at(&m->s, m->off[7]);
+	r->t.source = memo_at(&m->s, m->off[8]);
+}
+
+/*
+ * Parses and resolves URL [v, v + n): link_parse() then resolve(), or the
+ * memo.  Sets *form; returns the outcome with *r and *why as resolve()
+ * gives them.  r's strings are valid until the next call.
+ */
+static enum link_outcome
+parse_resolve(struct link_rule_ctx *c, const char *v, size_t n, int *form,
+    struct res *r, const char **why)
+{
+	struct memo_ent *m;
+	enum link_outcome o;
+
+	if (c->memo == NULL)
+		c->memo = xcalloc(1, sizeof(*c->memo));
+	m = &c->memo->e[memo_hash(v, n)];
+	if (m->url != NULL && m->n == n && memcmp(m->url, v, n) == 0) {
+		*form = m->form;
+		*why = m->why;
+		*r = m->r;
+		memo_out(m, r);
+		return m->o;
+	}
+	*form = (int)link_parse(c->bases, v, n, &c->url);
+	o = resolve(c, r, why);
+	if (n > MEMO_MAXURL)
+		return o;
+	/* Keep it: the strings as offsets into the entry's own buffer. */
+	free(m->url);
+	m->url = xmalloc(n);
+	memcpy(m->url, v, n);
+	m->n = n;
+	m->form = *form;
+	m->o = o;
+	m->why = *why;
+	sb_reset(&m->s);
+	m->r = *r;
+	m->off[0] = memo_str(&m->s, r->key);
+	m->off[1] = memo_str(&m->s, r->title);
+	m->off[2] = memo_str(&m->s, r->day);
+	m->off[3] = memo_str(&m->s, r->file);
+	m->off[4] = memo_str(&m->s, r->frag);
+	m->off[5] = memo_str(&m->s, r->t.space_key);
+	m->off[6] = memo_str(&m->s, r->t.title);
+	m->off[7] = memo_str(&m->s, r->t.posting_day);
+	m->off[8] = memo_str(&m->s, r->t.source);
+	return o;
+}
+
 enum link_outcome
 link_resolve_url(struct link_rule_ctx *c, const char *url, size_t n,
     const char **key, const char **title, const char **why)
 {
 	enum link_outcome o;
 	struct res r;
+	int form;
 
 	*key = *title = NULL;
 	*why = NULL;
 	if (!is_url(url, n))
 		return LO_EXTERNAL;
-	(void)link_parse(c->bases, url, n, &c->url);
-	o = resolve(c, &r, why);
+	o = parse_resolve(c, url, n, &form, &r, why);
 	if (o != LO_REWRITTEN && o != LO_CROSS_SPACE)
 		return o;
 	if (r.kind == R_SPACE) {
@@ -284,8 +413,7 @@ do_href(struct body *b, const struct btok *t, struct link_rule_ctx *c)
 
 	if (h == NULL || !is_url(h->val, h->val_len))
 		return;
-	form = (int)link_parse(c->bases, h->val, h->val_len, &c->url);
-	o = resolve(c, &r, &why);
+	o = parse_resolve(c, h->val, h->val_len, &form, &r, &why);
 	if (o == LO_EXTERNAL) {
 		count(c, form, o);
 		return;
@@ -345,8 +473,7 @@ do_riurl(struct body *b, const struct btok *t, struct link_rule_ctx *c)
 
 	if (v == NULL || !is_url(v->val, v->val_len))
 		return;
-	form = (int)link_parse(c->bases, v->val, v->val_len, &c->url);
-	o = resolve(c, &r, &why);
+	o = parse_resolve(c, v->val, v->val_len, &form, &r, &why);
 	parent = d > 0 ? body_frame(b, d - 1) : NULL;
 	if (o != LO_EXTERNAL && o != LO_UNRESOLVED) {
 		if (parent != NULL && parent->name_len == 8 &&
@@ -494,8 +621,7 @@ do_wiki(struct body *b, const struct btok *t, struct link_rule_ctx *c)
 
 	if (l == NULL || !is_url(l->val, l->val_len))
 		return;
-	form = (int)link_parse(c->bases, l->val, l->val_len, &c->url);
-	o = resolve(c, &r, &why);
+	o = parse_resolve(c, l->val, l->val_len, &form, &r, &why);
 	if (o == LO_EXTERNAL) {
 		count(c, form, o);
 		return;

@@ -19,6 +19,7 @@
 #include "linkurl.h"
 
 struct linkidx;
+struct link_memo;
 
 /* Forms counted: the URL forms of linkurl.h, then content-entity by id. */
 #define LINK_CONTENT_ENTITY	LF_NFORMS
@@ -58,6 +59,7 @@ struct link_rule_ctx {
 	size_t			 npend, cappend;
 	struct strbuf		 sb;
 	struct link_url		 url;
+	struct link_memo	*memo;	/* resolved URLs (links.c) */
 };
 
 /* The rule (one row in convert_rules[]); its ctx is a link_rule_ctx. */

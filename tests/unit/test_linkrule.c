@@ -145,6 +145,28 @@ main(void)
 	    "{code}[x|http://old:8090/display/ENG/Run+%26+Book]{code}",
 	    "wiki {code} untouched");
 
+	/* The memo: a URL met again resolves as the first time, from the
+	 * memo (the same bytes out, the same report); and a different URL
+	 * in the same slot is not mistaken for it. */
+	{
+		const char *in = "<a href=\"http://old:8090/display/ENG/Run+%26+Book#s\">a</a>"
+		    "<a href=\"http://old:8090/display/NOPE/x\">b</a>";
+		char *first, *rep1;
+		uint64_t saved[LINK_NFORMS][LO_NOUTCOMES];
+
+		memcpy(saved, ctx.n, sizeof(saved));
+		first = xstrdup(run(in, BODY_OUTER_PLAIN, BODY_STORAGE));
+		rep1 = xstrdup(sb_str(&reports));
+		is_str(run(in, BODY_OUTER_PLAIN, BODY_STORAGE), first,
+		    "memo: the second run writes the same bytes");
+		is_str(sb_str(&reports), rep1, "memo: and reports the same");
+		ok(ctx.n[LF_PAGE_TITLE][LO_REWRITTEN] ==
+		    saved[LF_PAGE_TITLE][LO_REWRITTEN] + 2, "memo: counted twice");
+		memcpy(ctx.n, saved, sizeof(saved));
+		free(first);
+		free(rep1);
+	}
+
 	/* The accounting adds up: every counted link has one outcome. */
 	for (f = 0; f < LINK_NFORMS; f++)
 		for (o = 0; o < LO_NOUTCOMES; o++)
