@@ -389,7 +389,24 @@ zipin_next(struct zipin *z, const char **name, uint64_t *size)
 	struct archive_entry *e;
 	char *buf;
 
-	if (z->inmember) {
+	if (z->inmember && z->counted[z->curidx]) {
+		/*
+		 * Read whole once already (size and CRC-32 checked then): skip
+		 * without inflating (libarchive moves past the compressed
+		 * bytes when the local header gives their size).  This is
+		 * entities.xml again when the package is written.
+		 */
+		if (archive_read_data_skip(z->ar) != ARCHIVE_OK) {
+			char b[512];
+
+			diag_die(SP_EXIT_FAIL, z->label, 0, "%s: cannot skip "
+			    "(%s)", z->cur, diag_lib_msg(archive_error_string(
+			    z->ar), b, sizeof(b)));
+		}
+		z->inmember = 0;
+	} else if (z->inmember) {
+		/* Never read: read through, so that it is checked (size,
+		 * CRC-32) like every member the zip holds. */
 		buf = xmalloc(IOBUF);
 		while (zipin_read(z, buf, IOBUF) > 0)
 			;

@@ -128,8 +128,9 @@ void	 relations_tsv(struct extract *, struct spool *);
 struct xmacros	*xmacros_new(void);
 /* Every object, in order: records content and sets the body's owner. */
 void	 xmacros_object(struct xmacros *, const struct xobj *);
-/* Runs the rule on the object's storage body. */
-void	 xmacros_body(struct xmacros *, const struct xobj *);
+/* The rule (a row of extract's rule table in scan.c; ctx: the xmacros,
+ * after xmacros_object() of the body's object). */
+extern const struct body_rule xmacros_rule;
 /* After the pass: findings, report section, summary lines. */
 void	 xmacros_finish(struct xmacros *);
 /* Its lines of the summary (after xmacros_finish). */

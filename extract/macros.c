@@ -341,23 +341,6 @@ xmacros_object(struct xmacros *xm, const struct xobj *o)
 	xm->body_id = o->id;
 }
 
-/* Run the rule on o's body on its own (until extract's rule table runs
- * it with the other rules in one tokenisation). */
-void
-xmacros_body(struct xmacros *xm, const struct xobj *o)
-{
-	const struct xmember *body;
-	enum body_format bf;
-	struct body_rules r = { &xmacros_rule, xm };
-
-	bf = model_body(o, &body);
-	if (bf != BODY_STORAGE || body == NULL)
-		return;
-	if (body_load_value(xm->b, body, bf) != 0)
-		return;
-	body_run(xm->b, &r, 1);
-}
-
 /* ---- the verdict ------------------------------------------------------- */
 
 static const char *

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "diag.h"
 #include "entities.h"
 #include "extract.h"
@@ -36,6 +37,8 @@ struct scan {
 	char		 tail[2];	/* last bytes, for "]] " across chunks */
 	size_t		 ntail;
 	const struct xobj *cur;	/* object being handled, for body refs */
+	struct body	*body;		/* the body toolkit, reused */
+	struct uref_rule_ctx uctx;	/* the user rule's context */
 };
 
 static void
@@ -217,15 +220,21 @@ handle_object(struct scan *s, const struct xobj *o)
 		/* ~username; a Cloud key (~ and the account id, a Cloud
 		 * export as input) names no user to map */
 		note_ref(s, REF_PERSONAL_SPACE, NULL, m->value + 1, "key");
-	bf = model_body(o, &body);
-	if (bf == BODY_STORAGE)
-		uref_storage(body->value, body->value_len, 0, body_ref, s, NULL);
-	else if (bf == BODY_WIKI)
-		uref_wiki(body->value, body->value_len, 0, body_ref, s, NULL);
 	attach_object(x, o);
 	content_object(x, o);
-	xmacros_object(x->xm, o);
-	xmacros_body(x->xm, o);
+	xmacros_object(x->xm, o);	/* whose body it is, for its rule */
+	bf = model_body(o, &body);
+	if ((bf == BODY_STORAGE || bf == BODY_WIKI) &&
+	    body_load_value(s->body, body, bf) == 0) {
+		/* extract's rule table: one tokenisation for every rule */
+		const struct body_rules extract_rules[] = {
+			{ &uref_rule, &s->uctx },	/* userref.c */
+			{ &xmacros_rule, x->xm },	/* macros.c (storage) */
+		};
+
+		body_run(s->body, extract_rules, sizeof(extract_rules) /
+		    sizeof(extract_rules[0]));
+	}
 	if (x->inv != NULL)
 		inventory_object(x->inv, o);
 }
@@ -270,6 +279,9 @@ scan_entities(struct extract *x)
 	memset(&s, 0, sizeof(s));
 	s.x = x;
 	s.in = xmalloc(CHUNK);
+	s.body = body_new();
+	s.uctx.fn = body_ref;
+	s.uctx.ctx = &s;
 	sanitize_init(&x->san, PKG_ENTITIES);
 	spool_open(&x->ent);
 
@@ -291,6 +303,7 @@ scan_entities(struct extract *x)
 	spool_finish(&x->ent);
 	sb_free(&s.out);
 	free(s.in);
+	body_free(s.body);
 
 	if (x->san.control > 0)
 		report_finding("control-characters", PKG_ENTITIES,

@@ -19,7 +19,8 @@ for z in $zips; do
 	files=$(unzip -Z1 "$z" | grep -v '/$' | grep -c '^attachments/')
 	is "$(mval "$m" count.attachment-files)" "$files" "$n: attachment file count matches the zip"
 	members=$(unzip -Z1 "$z" | grep -vc '/$')
-	is "$(mval "$m" count.members)" "$((members + 2))" "$n: every zip member is in the package"
+	# + users.tsv, relations.tsv, content.tsv
+	is "$(mval "$m" count.members)" "$((members + 3))" "$n: every zip member is in the package"
 	# every attachment byte-identical
 	bad=0
 	for f in $(unzip -Z1 "$z" | grep -v '/$' | grep '^attachments/'); do
@@ -55,10 +56,10 @@ for n in xwiki-5.9-site xwiki-8.5.6-newwriter xwiki-quirk-controlchars-asciichar
 	rm -rf "$T/untar"; mkdir "$T/untar"; tar -xf "$T/a.tar" -C "$T/untar"
 	check "$n: -d holds the same members as the tar" diff -r "$T/untar" "$T/pk-$n"
 done
-first=$(tar -tf "$T/a.tar" | head -3 | tr '\n' ' ')
-is "$first" "spaceport/manifest.tsv spaceport/users.tsv spaceport/relations.tsv " \
-    "manifest, users, relations come first"
-is "$(tar -tf "$T/a.tar" | sed -n 4,5p | tr '\n' ' ')" "exportDescriptor.properties entities.xml " \
+first=$(tar -tf "$T/a.tar" | head -4 | tr '\n' ' ')
+is "$first" "spaceport/manifest.tsv spaceport/users.tsv spaceport/relations.tsv spaceport/content.tsv " \
+    "manifest, users, relations, content come first"
+is "$(tar -tf "$T/a.tar" | sed -n 5,6p | tr '\n' ' ')" "exportDescriptor.properties entities.xml " \
     "then the descriptor and entities.xml"
 rest=$(tar -tf "$T/a.tar" | tail -n +6)
 is "$rest" "$(printf '%s\n' "$rest" | LC_ALL=C sort)" "other members in sorted order"
