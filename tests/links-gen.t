@@ -242,10 +242,14 @@ nval() { awk -F'\t' -v k="n-$1" '$1 == k { print $2 }' "$T/chk.out"; }
 
 urls() { sed 's/^/--server-url /' "$1"; }
 
-# --- one space, both writer styles ------------------------------------------
-for style in legacy new; do
+# --- one space: both writer styles; 4.x data without attachments ------------------------------------------
+for style in legacy new 4x; do
 	g=$T/g-$style
-	"$GEN" --out "$g" --pages 20 --style "$style" --links >/dev/null
+	case $style in
+	4x) opts="--era 4x --style new --attachments-per-page 0" ;;
+	*) opts="--style $style" ;;
+	esac
+	"$GEN" --out "$g" --pages 20 $opts --links >/dev/null
 	check "$style: gen --links writes links.tsv and server-urls.txt" \
 	    test -s "$g/links.tsv" -a -s "$g/server-urls.txt"
 	spaceport-extract -q -o "$T/x-$style.pkg" "$g/export.zip"
