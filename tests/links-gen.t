@@ -311,7 +311,7 @@ for m in title outcome day anchor; do
 	    nosite GEN >"$T/chk.out" 2>&1
 	# it ran to the end (the truth's sites were all found) and said no
 	is "$(awk -F'\t' '$1 == "manifest" { m = 1 } $1 == "truth" { t = $2 }
-	    $1 !~ /^n-/ && $2 !~ /^ok / { n++ } END { print m, t ~ /^ok / ? "ran" : t, n > 0 }' \
+	    $1 !~ /^n-/ && $2 !~ /^ok / { n++ } END { print m, (t ~ /^ok / ? "ran" : t), (n > 0) }' \
 	    "$T/chk.out")" "1 ran 1" "the checker fails on a corrupted truth ($m)"
 done
 
