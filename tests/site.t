@@ -152,4 +152,35 @@ mkdir -p "$T/empty"
 run "$SITE" --cloud-users "$T/cloud.csv" -o "$T/out3" "$T/empty"
 is "$rc" 1 "a folder without exports: exit 1"
 
+# --- --server-url: the site index, links across spaces --------------------
+# bench/gen --site 3 --links: three spaces whose bodies link into the next
+# one; its truth (links.tsv) says what each link becomes with the other
+# spaces' indexes (outcome_site).
+"$GEN" --out "$T/gl" --pages 5 --seed site-links --site 3 --links >/dev/null
+mkdir -p "$T/ex3"
+for k in GEN OPS DOC; do cp "$T/gl/space-$k/export.zip" "$T/ex3/$k.zip"; done
+set --
+while IFS= read -r u; do set -- "$@" --server-url "$u"; done <"$T/gl/server-urls.txt"
+run "$SITE" -q -j 2 "$@" --cloud-users "$T/gl/cloud-users.csv" --unmapped former \
+    -o "$T/out3" "$T/ex3"
+is "$rc" 0 "--server-url: every space converted"
+check "--server-url: the site index was built" test -s "$T/out3/site-index.db"
+is "$(python3 - "$T/gl/links.tsv" "$T/out3" <<'PY'
+import collections, csv, json, sys
+want = collections.Counter()
+for r in csv.DictReader(open(sys.argv[1], newline=""), delimiter="\t"):
+    want[(r["space"], r["outcome_site"])] += 1
+got = collections.Counter()
+for k in ("GEN", "OPS", "DOC"):
+    rep = json.load(open("%s/%s/convert.json" % (sys.argv[2], k)))
+    for form, outs in rep["links"]["forms"].items():
+        for o, n in outs.items():
+            got[(k, o)] += n
+print("same" if +want == +got else "want %s got %s" % (sorted(want.items()), sorted(got.items())))
+PY
+)" same "--server-url: each space's links, by outcome, as the generator's truth with the site index"
+for k in GEN OPS DOC; do
+	check "$k: an inventory in its folder (from the index pass)" test -s "$T/out3/$k/inventory.db"
+done
+
 done_testing
