@@ -298,8 +298,8 @@ dir_open_member(struct pkg_in *p, const char *name)
  */
 struct walk {
 	char		**names;	/* listed members, sorted */
+	char		 *seen;		/* per sorted name: found */
 	size_t		  n;
-	size_t		  found;
 	int		  whole;
 	int		  depth;
 	char		 *err;
@@ -312,14 +312,36 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Does w list a member under the directory rel ("rel/...")? */
+static int
+lists_under(const struct walk *w, const char *rel)
+{
+	size_t lo = 0, hi = w->n, mid, n = strlen(rel);
+
+	while (lo < hi) {	/* the first name not below rel */
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(w->names[mid], rel) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < w->n && strncmp(w->names[lo], rel, n) == 0; lo++)
+		if (w->names[lo][n] == '/')
+			return 1;
+		else if (w->names[lo][n] > '/')
+			break;
+	return 0;
+}
+
 static int
 walk_dir(struct walk *w, int dfd, struct strbuf *rel)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
-	size_t base = rel->len, before;
+	size_t base = rel->len;
 	const char *key;
+	char **hit;
 	int fd, rc = 0;
 
 	if ((d = fdopendir(dfd)) == NULL) {
@@ -345,36 +367,36 @@ walk_dir(struct walk *w, int dfd, struct strbuf *rel)
 			snprintf(w->err, w->errlen, "%s: %s", key,
 			    strerror(errno));
 			rc = -1;
+		} else if (S_ISLNK(st.st_mode)) {
+			snprintf(w->err, w->errlen, "%s: a symbolic link (a "
+			    "package directory holds only regular files)", key);
+			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW);
-			before = w->found;
-			if (fd == -1) {
+			if (w->whole && !lists_under(w, key) &&
+			    strcmp(key, "spaceport") != 0) {
+				snprintf(w->err, w->errlen, "%s: a directory the "
+				    "manifest lists nothing in", key);
+				rc = -1;
+			} else if ((fd = openat(dirfd(d), de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW)) == -1) {
 				snprintf(w->err, w->errlen, "%s: %s", key,
 				    strerror(errno));
 				rc = -1;
-			} else if ((rc = walk_dir(w, fd, rel)) == 0 && w->whole &&
-			    w->found == before && strcmp(sb_str(rel),
-			    "spaceport") != 0) {
-				snprintf(w->err, w->errlen, "%s: a directory "
-				    "with no member in it", sb_str(rel));
-				rc = -1;
-			}
+			} else
+				rc = walk_dir(w, fd, rel);
 		} else if (strcmp(key, PKG_MANIFEST) == 0)
 			;
-		else if (bsearch(&key, w->names, w->n, sizeof(*w->names),
-		    cmp_str) == NULL) {
+		else if ((hit = bsearch(&key, w->names, w->n, sizeof(*w->names),
+		    cmp_str)) == NULL) {
 			snprintf(w->err, w->errlen, "%s: not in the manifest (a "
 			    "package directory holds only what its manifest "
 			    "lists)", key);
 			rc = -1;
 		} else if (!S_ISREG(st.st_mode)) {
-			snprintf(w->err, w->errlen, "%s: %s", key,
-			    S_ISLNK(st.st_mode) ? "a symbolic link" :
-			    "not a regular file");
+			snprintf(w->err, w->errlen, "%s: not a regular file", key);
 			rc = -1;
 		} else
-			w->found++;
+			w->seen[hit - w->names] = 1;
 	}
 	closedir(d);
 	rel->len = base;
@@ -397,6 +419,7 @@ dir_check(const char *dir, const struct manifest *m, int whole, char *err,
 	w.whole = whole;
 	w.n = m->nmem;
 	w.names = xreallocarray(NULL, m->nmem + 1, sizeof(*w.names));
+	w.seen = xcalloc(m->nmem + 1, 1);
 	for (i = 0; i < m->nmem; i++)
 		w.names[i] = m->mem[i].name;
 	qsort(w.names, w.n, sizeof(*w.names), cmp_str);
@@ -405,12 +428,14 @@ dir_check(const char *dir, const struct manifest *m, int whole, char *err,
 		rc = -1;
 	} else
 		rc = walk_dir(&w, fd, &rel);
-	if (rc == 0 && whole && w.found != w.n) {
-		snprintf(err, errlen, "%zu member%s listed in the manifest "
-		    "missing", w.n - w.found, w.n - w.found == 1 ? "" : "s");
-		rc = -1;
-	}
+	for (i = 0; rc == 0 && whole && i < w.n; i++)
+		if (!w.seen[i]) {
+			snprintf(err, errlen, "%s: listed in the manifest, "
+			    "missing", w.names[i]);
+			rc = -1;
+		}
 	free(w.names);
+	free(w.seen);
 	sb_free(&rel);
 	return rc;
 }
