@@ -88,12 +88,30 @@ manifest_get(const struct manifest *m, const char *key)
 	return NULL;
 }
 
+int
+manifest_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
 uint64_t
 manifest_getu(const struct manifest *m, const char *key)
 {
 	const char *v = manifest_get(m, key);
+	uint64_t u;
 
-	return v != NULL ? strtoull(v, NULL, 10) : 0;
+	return v != NULL && manifest_parse_u64(v, &u) == 0 ? u : 0;
 }
 
 void
@@ -119,6 +137,20 @@ manifest_member(const struct manifest *m, const char *name)
 		if (strcmp(m->mem[i].name, name) == 0)
 			return &m->mem[i];
 	return NULL;
+}
+
+long
+manifest_last_of(const struct manifest *m, const char *const *names,
+    size_t n)
+{
+	long last = -1;
+	size_t i, k;
+
+	for (i = 0; i < m->nmem; i++)
+		for (k = 0; k < n; k++)
+			if (strcmp(m->mem[i].name, names[k]) == 0)
+				last = (long)i;
+	return last;
 }
 
 void
@@ -160,7 +192,7 @@ cmp_names(const void *a, const void *b)
 
 /* Duplicate member names, found by sorting: O(n log n) for any count. */
 static int
-check_unique(struct manifest *m, const char *fname)
+check_unique(struct manifest *m, const char *fname, char *err, size_t errlen)
 {
 	char **names;
 	size_t i;
@@ -174,54 +206,104 @@ check_unique(struct manifest *m, const char *fname)
 	qsort(names, m->nmem, sizeof(*names), cmp_names);
 	for (i = 1; i < m->nmem && rc == 0; i++)
 		if (strcmp(names[i - 1], names[i]) == 0) {
-			diag_warn(fname, 0, "member %s listed twice", names[i]);
+			snprintf(err, errlen, "%s: member %s listed twice", fname,
+			    names[i]);
 			rc = -1;
 		}
 	free(names);
 	return rc;
 }
 
+/*
+ * Bytes no writer puts in a manifest (tsv_add_field escapes CR; NUL
+ * would cut a field short unseen): a CRLF file, or not a manifest at all.
+ * 0 if there are none, else -1 with the message in err.
+ */
+static int
+check_bytes(const char *buf, size_t len, const char *fname, char *err,
+    size_t errlen)
+{
+	const char *cr = memchr(buf, '\r', len), *nul = memchr(buf, '\0', len);
+	const char *bad = cr == NULL ? nul : nul == NULL || cr < nul ? cr : nul;
+	const char *q;
+	long line = 1;
+
+	if (bad == NULL)
+		return 0;
+	for (q = buf; (q = memchr(q, '\n', (size_t)(bad - q))) != NULL; q++)
+		line++;
+	if (*bad == '\0')
+		snprintf(err, errlen, "%s:%ld: a NUL byte (a manifest is UTF-8 "
+		    "text)", fname, line);
+	else if (bad + 1 == buf + len || bad[1] == '\n')
+		snprintf(err, errlen, "%s:%ld: line ends in CR (a manifest has "
+		    "LF line ends; was it converted to CRLF?)", fname, line);
+	else
+		snprintf(err, errlen, "%s:%ld: a raw CR (a manifest writes it "
+		    "\\r)", fname, line);
+	return -1;
+}
+
+/* "member NAME SIZE CRC32", fields split: SIZE plain decimal digits,
+ * CRC32 exactly 8 lowercase hex digits (no sign, blank or 0x that
+ * strtoull/strtoul would take).  0 ok, -1 malformed. */
+static int
+member_fields(char **f, size_t n, uint64_t *size, uint32_t *crc)
+{
+	uint32_t c = 0;
+	size_t i;
+
+	if (n != 4 || !pkg_name_ok(f[1]) || manifest_parse_u64(f[2], size) == -1 ||
+	    strlen(f[3]) != 8)
+		return -1;
+	for (i = 0; i < 8; i++) {
+		if (f[3][i] >= '0' && f[3][i] <= '9')
+			c = c << 4 | (uint32_t)(f[3][i] - '0');
+		else if (f[3][i] >= 'a' && f[3][i] <= 'f')
+			c = c << 4 | (uint32_t)(f[3][i] - 'a' + 10);
+		else
+			return -1;
+	}
+	*crc = c;
+	return 0;
+}
+
 int
-manifest_parse(struct manifest *m, const char *buf, size_t len,
-    const char *fname)
+manifest_parse_msg(struct manifest *m, const char *buf, size_t len,
+    const char *fname, char *err, size_t errlen)
 {
 	struct tsv t;
 	char **f;
 	size_t n;
 	long line;
 	int first = 1, rc;
+	uint64_t size;
+	uint32_t crc;
 
+	if (check_bytes(buf, len, fname, err, errlen) == -1)
+		return -1;
 	tsv_init(&t, buf, len);
 	while ((rc = tsv_next(&t, &f, &n)) > 0) {
 		line = t.line;
 		if (first) {
 			first = 0;
 			if (n != 2 || strcmp(f[0], PKG_FORMAT) != 0) {
-				diag_warn(fname, line, "not a spaceport package "
-				    "manifest");
+				snprintf(err, errlen, "%s:%ld: not a spaceport "
+				    "package manifest", fname, line);
 				goto fail;
 			}
 			if (strcmp(f[1], "1") != 0) {
-				diag_warn(fname, line, "package format version "
-				    "%s is not supported (this program reads 1)",
-				    f[1]);
+				snprintf(err, errlen, "%s:%ld: package format "
+				    "version %.32s is not supported (this "
+				    "program reads 1)", fname, line, f[1]);
 				goto fail;
 			}
 			continue;
 		}
 		if (strcmp(f[0], "member") == 0) {
-			char *end1, *end2;
-			unsigned long long size;
-			unsigned long crc;
-
-			if (n != 4)
+			if (member_fields(f, n, &size, &crc) == -1)
 				goto bad;
-			size = strtoull(f[2], &end1, 10);
-			crc = strtoul(f[3], &end2, 16);
-			if (*f[2] == '\0' || *end1 != '\0' || strlen(f[3]) != 8 ||
-			    *end2 != '\0' || !pkg_name_ok(f[1]))
-				goto bad;
-			manifest_add_member(m, f[1], size, (uint32_t)crc);
+			manifest_add_member(m, f[1], size, crc);
 		} else {
 			if (n != 2)
 				goto bad;
@@ -229,8 +311,8 @@ manifest_parse(struct manifest *m, const char *buf, size_t len,
 			 * manifest has a few hundred) so that a crafted one
 			 * cannot make parsing quadratic. */
 			if (m->nkv >= MANIFEST_MAX_FACTS) {
-				diag_warn(fname, line, "more than %d facts",
-				    MANIFEST_MAX_FACTS);
+				snprintf(err, errlen, "%s:%ld: more than %d "
+				    "facts", fname, line, MANIFEST_MAX_FACTS);
 				goto fail;
 			}
 			manifest_set(m, f[0], f[1]);
@@ -239,14 +321,26 @@ manifest_parse(struct manifest *m, const char *buf, size_t len,
 	if (rc < 0)
 		goto bad;
 	if (first) {
-		diag_warn(fname, 0, "empty manifest");
+		snprintf(err, errlen, "%s: empty manifest", fname);
 		goto fail;
 	}
 	tsv_free(&t);
-	return check_unique(m, fname);
+	return check_unique(m, fname, err, errlen);
 bad:
-	diag_warn(fname, t.line, "malformed manifest line");
+	snprintf(err, errlen, "%s:%ld: malformed manifest line", fname, t.line);
 fail:
 	tsv_free(&t);
+	return -1;
+}
+
+int
+manifest_parse(struct manifest *m, const char *buf, size_t len,
+    const char *fname)
+{
+	char err[1024];
+
+	if (manifest_parse_msg(m, buf, len, fname, err, sizeof(err)) == 0)
+		return 0;
+	diag_warn(NULL, 0, "%s", err);
 	return -1;
 }

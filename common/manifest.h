@@ -40,14 +40,36 @@ void		 manifest_setf(struct manifest *, const char *key, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 manifest_setu(struct manifest *, const char *key, uint64_t);
 const char	*manifest_get(const struct manifest *, const char *key);
-uint64_t	 manifest_getu(const struct manifest *, const char *key);	/* 0 if absent */
+/* A fact as a plain decimal number: 0 if absent or not one. */
+uint64_t	 manifest_getu(const struct manifest *, const char *key);
 void		 manifest_add_member(struct manifest *, const char *name,
 		    uint64_t size, uint32_t crc);
 const struct pkg_member *manifest_member(const struct manifest *, const char *name);
 void		 manifest_format(const struct manifest *, struct strbuf *);
-/* 0 ok, -1 on error (diagnostic printed with fname:line). */
+/*
+ * Parse the text of a manifest (len bytes of buf, which need not be
+ * NUL-terminated) into m (initialised by the caller, who frees it either
+ * way).  Refuses, with one line "fname:LINE: why" in err (errlen bytes,
+ * always terminated): a first line other than "spaceport-package 1", a
+ * raw CR or NUL anywhere (a CRLF file is called that), a line that is
+ * neither KEY TAB VALUE nor "member NAME SIZE CRC32" (SIZE plain decimal
+ * digits without sign, blank or prefix; CRC32 8 lowercase hex digits; a
+ * name pkg_name_ok accepts), more than 20000 facts, a member listed
+ * twice.  0 ok, -1 refused.
+ */
+int		 manifest_parse_msg(struct manifest *, const char *buf, size_t len,
+		    const char *fname, char *err, size_t errlen);
+/* manifest_parse_msg, its message printed with diag_warn: 0 or -1. */
 int		 manifest_parse(struct manifest *, const char *buf, size_t len,
 		    const char *fname);
+/* s as a plain decimal number (digits only, at least one, no overflow)
+ * into *out: 0, or -1 (and *out untouched). */
+int		 manifest_parse_u64(const char *s, uint64_t *out);
+/* The index of the last member of m named in names[0..n-1], or -1 if m
+ * lists none of them (where a reader's head ends: pack's is the last of
+ * relations.tsv, the descriptor and entities.xml). */
+long		 manifest_last_of(const struct manifest *, const char *const *names,
+		    size_t n);
 /* Copy every fact (not members) from src into dst. */
 void		 manifest_copy_facts(struct manifest *dst, const struct manifest *src);
 

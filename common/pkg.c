@@ -37,19 +37,12 @@ size_t
 pkg_max_object(const struct manifest *m, size_t dflt)
 {
 	const char *v = manifest_get(m, PKG_FACT_MAX_OBJECT);
-	uint64_t u = 0;
-	size_t i;
+	uint64_t u;
 
 	if (v == NULL)
 		return dflt;
 	/* Digits only: no sign, no blank, no suffix, no overflow. */
-	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] < '0' || v[i] > '9' || i >= 19)
-			diag_die(SP_EXIT_FAIL, PKG_MANIFEST, 0, "%s: not a number",
-			    PKG_FACT_MAX_OBJECT);
-		u = u * 10 + (uint64_t)(v[i] - '0');
-	}
-	if (i == 0)
+	if (manifest_parse_u64(v, &u) == -1)
 		diag_die(SP_EXIT_FAIL, PKG_MANIFEST, 0, "%s: not a number",
 		    PKG_FACT_MAX_OBJECT);
 	if (u > PKG_MAX_OBJECT_CEILING)
@@ -214,48 +207,237 @@ tar_next(struct pkg_in *p, const char **name, uint64_t *size)
 }
 
 /*
- * Open a member of a package directory.  Every component is opened with
- * O_NOFOLLOW relative to its parent, so a symbolic link anywhere in the
- * path (not only the last component) cannot lead outside the package.
+ * Open name (a member path) relative to the directory fd dir, for
+ * reading, without following a symbolic link in any component and
+ * without blocking: every component is opened with O_NOFOLLOW relative to
+ * its parent, so a link anywhere on the path cannot lead outside the
+ * package; the last one is looked at (fstatat) before it is opened, and
+ * opened O_NONBLOCK, so a FIFO or device is refused, never opened and
+ * waited on (O_NONBLOCK covers one swapped in between the two).  Returns
+ * the fd, or -1 with errno: ENOENT, ELOOP/ENOTDIR (a link or a
+ * non-directory on the way), EINVAL (not a regular file), or another.
  */
-static void
-dir_open_member(struct pkg_in *p, const char *name)
+static int
+open_beneath(int dir, const char *name)
 {
 	struct stat st;
 	char comp[PATH_MAX];
 	const char *s = name, *slash;
-	int dfd, nfd;
+	int dfd, nfd, fd = -1, e;
+
+	if (strlen(name) >= sizeof(comp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = dup(dir)) == -1)
+		return -1;
+	while ((slash = strchr(s, '/')) != NULL) {
+		memcpy(comp, s, (size_t)(slash - s));
+		comp[slash - s] = '\0';
+		nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		e = errno;
+		close(dfd);
+		if (nfd == -1) {
+			errno = e;
+			return -1;
+		}
+		dfd = nfd;
+		s = slash + 1;
+	}
+	if (fstatat(dfd, s, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		e = errno;
+	else if (S_ISLNK(st.st_mode))
+		e = ELOOP;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if ((fd = openat(dfd, s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)) == -1)
+		e = errno;
+	else if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) == -1) {
+		close(fd);
+		fd = -1;
+		e = EINVAL;
+	}
+	close(dfd);
+	if (fd == -1)
+		errno = e;
+	return fd;
+}
+
+/* Open a member of a package directory (open_beneath) or die saying why. */
+static void
+dir_open_member(struct pkg_in *p, const char *name)
+{
+	int dfd;
 
 	if (snprintf(p->member_label, sizeof(p->member_label), "%s/%s",
-	    p->dir, name) >= (int)sizeof(p->member_label) ||
-	    strlen(name) >= sizeof(comp))
+	    p->dir, name) >= (int)sizeof(p->member_label))
 		in_die(p, "%s: path too long", name);
 	dfd = open(p->dir, O_RDONLY | O_DIRECTORY);
 	if (dfd == -1)
 		diag_die(SP_EXIT_FAIL, p->dir, 0, "cannot open: %s",
 		    strerror(errno));
-	while ((slash = strchr(s, '/')) != NULL) {
-		memcpy(comp, s, (size_t)(slash - s));
-		comp[slash - s] = '\0';
-		nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-		if (nfd == -1)
-			diag_die(SP_EXIT_FAIL, p->member_label, 0, "cannot open: "
-			    "%s", errno == ENOENT ? "missing from the package "
-			    "directory" : errno == ELOOP || errno == ENOTDIR ?
-			    "a path component is a symbolic link or not a "
-			    "directory" : strerror(errno));
-		close(dfd);
-		dfd = nfd;
-		s = slash + 1;
-	}
-	p->fd = openat(dfd, s, O_RDONLY | O_NOFOLLOW);
-	close(dfd);
+	p->fd = open_beneath(dfd, name);
 	if (p->fd == -1)
-		diag_die(SP_EXIT_FAIL, p->member_label, 0, "cannot open: %s",
-		    errno == ENOENT ? "missing from the package directory" :
-		    errno == ELOOP ? "a symbolic link" : strerror(errno));
-	if (fstat(p->fd, &st) == -1 || !S_ISREG(st.st_mode))
-		diag_die(SP_EXIT_FAIL, p->member_label, 0, "not a regular file");
+		diag_die(SP_EXIT_FAIL, p->member_label, 0, "%s",
+		    errno == ENOENT ? "cannot open: missing from the package "
+		    "directory" : errno == ELOOP || errno == ENOTDIR ?
+		    "cannot open: a symbolic link, or a path component that "
+		    "is one or is not a directory" : errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
+	close(dfd);
+}
+
+/*
+ * The whole package directory against its manifest m: every entry that
+ * is not a directory must be the manifest or a member m lists, a regular
+ * file (not a link, FIFO, device or socket).  For replacing (whole set),
+ * also every listed member must be there, and every directory must hold
+ * some member: a directory that holds anything else is not only a
+ * package.  0, or -1 with the reason in err.
+ */
+struct walk {
+	char		**names;	/* listed members, sorted */
+	char		 *seen;		/* per sorted name: found */
+	size_t		  n;
+	int		  whole;
+	int		  depth;
+	char		 *err;
+	size_t		  errlen;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Does w list a member under the directory rel ("rel/...")? */
+static int
+lists_under(const struct walk *w, const char *rel)
+{
+	size_t lo = 0, hi = w->n, mid, n = strlen(rel);
+
+	while (lo < hi) {	/* the first name not below rel */
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(w->names[mid], rel) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < w->n && strncmp(w->names[lo], rel, n) == 0; lo++)
+		if (w->names[lo][n] == '/')
+			return 1;
+		else if (w->names[lo][n] > '/')
+			break;
+	return 0;
+}
+
+static int
+walk_dir(struct walk *w, int dfd, struct strbuf *rel)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	size_t base = rel->len;
+	const char *key;
+	char **hit;
+	int fd, rc = 0;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		snprintf(w->err, w->errlen, "%s: cannot read: %s",
+		    base > 0 ? sb_str(rel) : ".", strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	/* A member name is at most 4096 bytes: at most 2048 levels. */
+	if (++w->depth > 2048) {
+		snprintf(w->err, w->errlen, "directories nested too deep");
+		rc = -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rel->len = base;
+		if (base > 0)
+			sb_addc(rel, '/');
+		sb_adds(rel, de->d_name);
+		key = sb_str(rel);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			snprintf(w->err, w->errlen, "%s: %s", key,
+			    strerror(errno));
+			rc = -1;
+		} else if (S_ISLNK(st.st_mode)) {
+			snprintf(w->err, w->errlen, "%s: a symbolic link (a "
+			    "package directory holds only regular files)", key);
+			rc = -1;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (w->whole && !lists_under(w, key) &&
+			    strcmp(key, "spaceport") != 0) {
+				snprintf(w->err, w->errlen, "%s: a directory the "
+				    "manifest lists nothing in", key);
+				rc = -1;
+			} else if ((fd = openat(dirfd(d), de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW)) == -1) {
+				snprintf(w->err, w->errlen, "%s: %s", key,
+				    strerror(errno));
+				rc = -1;
+			} else
+				rc = walk_dir(w, fd, rel);
+		} else if (strcmp(key, PKG_MANIFEST) == 0)
+			;
+		else if ((hit = bsearch(&key, w->names, w->n, sizeof(*w->names),
+		    cmp_str)) == NULL) {
+			snprintf(w->err, w->errlen, "%s: not in the manifest (a "
+			    "package directory holds only what its manifest "
+			    "lists)", key);
+			rc = -1;
+		} else if (!S_ISREG(st.st_mode)) {
+			snprintf(w->err, w->errlen, "%s: not a regular file", key);
+			rc = -1;
+		} else
+			w->seen[hit - w->names] = 1;
+	}
+	closedir(d);
+	rel->len = base;
+	w->depth--;
+	return rc;
+}
+
+static int
+dir_check(const char *dir, const struct manifest *m, int whole, char *err,
+    size_t errlen)
+{
+	struct walk w;
+	struct strbuf rel = STRBUF_INIT;
+	size_t i;
+	int fd, rc;
+
+	memset(&w, 0, sizeof(w));
+	w.err = err;
+	w.errlen = errlen;
+	w.whole = whole;
+	w.n = m->nmem;
+	w.names = xreallocarray(NULL, m->nmem + 1, sizeof(*w.names));
+	w.seen = xcalloc(m->nmem + 1, 1);
+	for (i = 0; i < m->nmem; i++)
+		w.names[i] = m->mem[i].name;
+	qsort(w.names, w.n, sizeof(*w.names), cmp_str);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		rc = -1;
+	} else
+		rc = walk_dir(&w, fd, &rel);
+	for (i = 0; rc == 0 && whole && i < w.n; i++)
+		if (!w.seen[i]) {
+			snprintf(err, errlen, "%s: listed in the manifest, "
+			    "missing", w.names[i]);
+			rc = -1;
+		}
+	free(w.names);
+	free(w.seen);
+	sb_free(&rel);
+	return rc;
 }
 
 int
@@ -296,30 +478,36 @@ pkg_next(struct pkg_in *p, const struct pkg_member **m)
 	return 1;
 }
 
+/* All of fd (at most max bytes) into sb: 0, or -1 if it is larger. */
+static int
+slurp_fd(int fd, struct strbuf *sb, size_t max, const char *label)
+{
+	size_t r;
+
+	for (;;) {
+		sb_grow(sb, 65536);
+		r = io_read(fd, sb->buf + sb->len, 65536, label);
+		if (r == 0)
+			return 0;
+		sb->len += r;
+		if (sb->len > max)
+			return -1;
+	}
+}
+
 static void
 read_manifest(struct pkg_in *p)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char err[1024];
 	const char *name;
 	uint64_t size;
-	size_t r;
 	la_ssize_t n;
 
 	if (p->dir != NULL) {
-		struct stat st;
-
 		dir_open_member(p, PKG_MANIFEST);
-		if (fstat(p->fd, &st) == -1 || (uint64_t)st.st_size > MANIFEST_MAX)
+		if (slurp_fd(p->fd, &sb, MANIFEST_MAX, p->member_label) == -1)
 			in_die(p, "%s: too large", PKG_MANIFEST);
-		for (;;) {
-			sb_grow(&sb, 65536);
-			r = io_read(p->fd, sb.buf + sb.len, 65536, p->member_label);
-			if (r == 0)
-				break;
-			sb.len += r;
-			if (sb.len > MANIFEST_MAX)
-				in_die(p, "%s: too large", PKG_MANIFEST);
-		}
 		close(p->fd);
 		p->fd = -1;
 	} else {
@@ -343,11 +531,18 @@ read_manifest(struct pkg_in *p)
 				    PKG_MANIFEST);
 		}
 	}
-	if (manifest_parse(&p->man, sb.buf != NULL ? sb.buf : "", sb.len,
-	    p->label) == -1)
-		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: cannot use this package",
-		    p->label);
+	/* One line: "LABEL: spaceport/manifest.tsv:LINE: why". */
+	if (manifest_parse_msg(&p->man, sb.buf != NULL ? sb.buf : "", sb.len,
+	    PKG_MANIFEST, err, sizeof(err)) == -1)
+		in_die(p, "%s", err);
 	sb_free(&sb);
+	/* The directory form holds what the manifest lists and nothing
+	 * else, as the tar form must: checked here, before any member is
+	 * read (members are still checked, and missing ones found, as
+	 * they are opened). */
+	if (p->dir != NULL && dir_check(p->dir, &p->man, 0, err,
+	    sizeof(err)) == -1)
+		in_die(p, "%s", err);
 	for (size_t i = 0; i < p->man.nmem; i++)	/* progress: bytes to read */
 		progress_total(p->man.mem[i].size);
 }
@@ -486,6 +681,30 @@ out_ar_die(struct pkg_out *o)
 	    sizeof(b)));
 }
 
+static void	check_dir_target(const char *);
+
+/*
+ * The directory -d names: an existing directory by its real path, so that
+ * "-d ." (or a path through "..") gets its temporary sibling beside the
+ * real directory, in its parent, where the two can be swapped by rename;
+ * anything else as given.  "/" is never a target.
+ */
+static char *
+dir_target(const char *path)
+{
+	struct stat st;
+	char *r;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (r = realpath(path, NULL)) != NULL) {
+		if (strcmp(r, "/") == 0)
+			diag_die(SP_EXIT_FAIL, path, 0, "is the root directory; "
+			    "not replacing it");
+		return r;
+	}
+	return io_path_clean(path);
+}
+
 struct pkg_out *
 pkg_create(enum pkg_outkind kind, const char *path)
 {
@@ -502,8 +721,12 @@ pkg_create(enum pkg_outkind kind, const char *path)
 			    "package to a terminal (use -o FILE or -d DIR, or "
 			    "redirect standard output)");
 	} else if (kind == PKG_OUT_DIR) {
+		/* Refused before any work; checked again at the swap. */
 		o->path = io_path_clean(path);
-		o->tmp = io_tmp_beside(path);
+		check_dir_target(o->path);
+		free(o->path);
+		o->path = dir_target(path);
+		o->tmp = io_tmp_beside(o->path);
 		/* Created and registered as one step (see outfile_open). */
 		diag_hold_signals();
 		if (mkdtemp(o->tmp) == NULL)
@@ -688,17 +911,59 @@ pkg_put_fd(struct pkg_out *o, const char *name, int fd, uint64_t size)
 	pkg_end(o);
 }
 
-/* Is path a directory holding a spaceport package (safe to replace)? */
+/*
+ * May the existing directory path be replaced by a package?  Only if it
+ * is empty, or a spaceport package and nothing else: its manifest parses
+ * and the directory holds exactly the manifest and every member it lists,
+ * as regular files (dir_check, whole).  0 yes, -1 no with why in err.
+ */
 static int
-is_pkg_dir(const char *path)
+replaceable_dir(const char *path, char *err, size_t errlen)
 {
-	char m[PATH_MAX];
-	struct stat st;
+	struct manifest m;
+	struct strbuf sb = STRBUF_INIT;
+	int dfd, fd, rc = -1;
 
-	if (snprintf(m, sizeof(m), "%s/%s", path, PKG_MANIFEST) >=
-	    (int)sizeof(m))
-		return 0;
-	return lstat(m, &st) == 0 && S_ISREG(st.st_mode);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	fd = open_beneath(dfd, PKG_MANIFEST);
+	close(dfd);
+	if (fd == -1) {
+		manifest_init(&m);	/* empty: nothing to lose */
+		rc = dir_check(path, &m, 1, err, errlen);
+		if (rc == -1)
+			snprintf(err, errlen, "no %s", PKG_MANIFEST);
+		return rc;
+	}
+	manifest_init(&m);
+	if (slurp_fd(fd, &sb, MANIFEST_MAX, PKG_MANIFEST) == -1)
+		snprintf(err, errlen, "%s: too large", PKG_MANIFEST);
+	else if (manifest_parse_msg(&m, sb.buf != NULL ? sb.buf : "", sb.len,
+	    PKG_MANIFEST, err, errlen) == 0)
+		rc = dir_check(path, &m, 1, err, errlen);
+	close(fd);
+	sb_free(&sb);
+	manifest_free(&m);
+	return rc;
+}
+
+/* Die unless the existing target of -d (if any) may be replaced. */
+static void
+check_dir_target(const char *path)
+{
+	struct stat st;
+	char err[1024];
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (!S_ISDIR(st.st_mode))
+		diag_die(SP_EXIT_FAIL, path, 0, "exists and is not a directory");
+	if (replaceable_dir(path, err, sizeof(err)) == -1)
+		diag_die(SP_EXIT_FAIL, path, 0, "exists and is not a spaceport "
+		    "package directory and nothing else (%s); not replacing it",
+		    err);
 }
 
 static void
@@ -715,18 +980,27 @@ commit_dir(struct pkg_out *o)
 			    "a directory");
 		if (rmdir(o->path) == 0)
 			goto place;
-		if (!is_pkg_dir(o->path))
-			diag_die(SP_EXIT_FAIL, o->path, 0, "exists and is not "
-			    "a spaceport package directory; not replacing it");
+		check_dir_target(o->path);	/* again: it may have changed */
 		/* Swap: old package aside, new one in, old one removed. */
 		old = io_tmp_beside(o->path);
-		if (mkdtemp(old) == NULL || rename(o->path, old) == -1) {
+		if (mkdtemp(old) == NULL)
 			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot move the old "
 			    "package aside: %s", strerror(errno));
+		if (rename(o->path, old) == -1) {
+			int e = errno;
+
+			rmdir(old);
+			diag_die(SP_EXIT_FAIL, o->path, 0, "cannot move the old "
+			    "package aside: %s", strerror(e));
 		}
-		if (rename(o->tmp, o->path) == -1)
+		if (rename(o->tmp, o->path) == -1) {
+			int e = errno;
+
+			if (rename(old, o->path) == -1)
+				diag_warn(old, 0, "the old package is here");
 			diag_die(SP_EXIT_FAIL, o->path, 0, "rename failed: %s",
-			    strerror(errno));
+			    strerror(e));
+		}
 		o->committed = 1;
 		if (rm_rf(old) == -1)
 			diag_warn(old, 0, "cannot remove the old package");

@@ -46,6 +46,7 @@ struct state {
 	struct spool	 ents;
 	int		 have_ents;
 	int		 head_written;
+	struct pack_held *held;		/* members inside the head (read.c) */
 	struct pack_zip	*zip;
 	struct pack_census *census;	/* of the output, for --verify */
 	const char	*old_key;
@@ -136,7 +137,8 @@ site_export(struct state *s)
 	return t != NULL && (strcmp(t, "all") == 0 || strcmp(t, "site") == 0);
 }
 
-/* Descriptor and entities.xml: the first two members of the zip. */
+/* Descriptor and entities.xml: the first two members of the zip; then
+ * the members held inside the head. */
 static void
 write_head(struct state *s)
 {
@@ -174,6 +176,7 @@ write_head(struct state *s)
 	sb_free(&sb);
 	write_entities(s);
 	s->head_written = 1;
+	pack_held_write(&s->held, s->zip, &s->st);
 }
 
 static void
@@ -293,10 +296,7 @@ copy_member(struct state *s, const struct pkg_member *m)
 	while ((n = pkg_read(s->in, buf, sizeof(buf))) > 0)
 		pack_zip_write(s->zip, buf, n);
 	pack_zip_end(s->zip);
-	if (strncmp(m->name, "attachments/", 12) == 0) {
-		s->st.attachments++;
-		s->st.attachment_bytes += m->size;
-	}
+	pack_count_copied(&s->st, m->name, m->size);
 }
 
 static struct strbuf pack_json = STRBUF_INIT;
@@ -466,6 +466,7 @@ static void
 pack_members(struct state *s)
 {
 	const struct pkg_member *m;
+	long head_end = pack_head_end(s->mf);
 
 	while (pkg_next(s->in, &m)) {
 		if (strcmp(m->name, PKG_RELATIONS) == 0 && s->st.rebuild &&
@@ -487,6 +488,8 @@ pack_members(struct state *s)
 			}
 		} else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s->have_ents)
 			do_entities(s, m);
+		else if (!s->head_written && m - s->mf->mem < head_end)
+			pack_hold(&s->held, s->in, m);
 		else {
 			if (!s->head_written)
 				write_head(s);

@@ -2,6 +2,7 @@
  * pack.h - spaceport-pack internals: one file per phase.
  *
  *   main.c         command line, the order of the phases, exit status
+ *   read.c         the head of the package, and members held inside it
  *   collections.c  spaceport/relations.tsv -> SQLite index -> rebuilt
  *                  parent->child <collection> elements (8.3+ exports)
  *   entities.c     the entities.xml rewrite (prolog, collections, space key)
@@ -23,6 +24,8 @@
 struct strbuf;
 struct xobj;
 struct pkg_in;
+struct pkg_member;
+struct manifest;
 struct spool;
 struct props;
 
@@ -209,6 +212,26 @@ int		 pack_zip_store(const char *name, const void *head, size_t n);
 void		 pack_zip_test_limits(uint64_t size, uint64_t count);
 /* Unit tests: the deflate block size (0: the default, 256 KiB). */
 void		 pack_zip_test_block(size_t size);
+
+/* ---- read.c ------------------------------------------------------- */
+
+/* The index in mf's member list of the head's end: the last of
+ * relations.tsv, the descriptor and entities.xml (-1: none of them). */
+long		 pack_head_end(const struct manifest *mf);
+/* Members met inside the head that are not part of it. */
+struct pack_held;
+/* Reads the current member m of in to its end (checked by pkg_read) into
+ * *h's spool; *h is created on first use (NULL before).  m must stay
+ * valid (a member of pkg_manifest(in)) until pack_held_write. */
+void		 pack_hold(struct pack_held **h, struct pkg_in *in,
+		    const struct pkg_member *m);
+/* Writes the held members into zip, in the order they came, counts them
+ * in st, frees *h and sets it NULL.  A no-op when *h is NULL. */
+void		 pack_held_write(struct pack_held **h, struct pack_zip *zip,
+		    struct pack_stats *st);
+/* Counts a member written into the zip as is (attachments) in st. */
+void		 pack_count_copied(struct pack_stats *st, const char *name,
+		    uint64_t size);
 
 /* ---- verify.c ----------------------------------------------------- */
 
