@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "xmltext.h"
 #include "progress.h"
 
 static const char *prog = "spaceport";
@@ -95,37 +96,16 @@ diag_utf8_len(const char *s, size_t n, unsigned long *cp)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned long c;
-	size_t len, i;
+	int len, i;
 
-	if (n == 0)
+	/* Which sequences are valid is the XML-text toolkit's rule. */
+	if (n == 0 || (len = xt_utf8_seq(p, n)) <= 0)
 		return 0;
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
+	c = len == 1 ? p[0] : p[0] & (0xffu >> (len + 1));
+	for (i = 1; i < len; i++)
 		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
 	*cp = c;
-	return len;
+	return (size_t)len;
 }
 
 char *

@@ -152,8 +152,8 @@ struct inventory {
 	struct strbuf	 names;		/* macro names of the current body */
 	struct mac	*mac;
 	size_t		 nmac, capmac;
-	struct body	*body;
 	const char	*src_id;	/* owner of the body being scanned */
+	const char	*scan_body;	/* its BodyContent id */
 	const char	*src_cls;
 	uint64_t	 objects;
 };
@@ -377,7 +377,7 @@ static const char *const inv_triggers[] = {
 	"ac:macro", "ac:structured-macro", "href", "ri:value", NULL
 };
 
-static const struct body_rule inventory_rule = {
+const struct body_rule inventory_rule = {
 	.name = "inventory",
 	.formats = 1u << BODY_STORAGE,
 	.storage_triggers = inv_triggers,
@@ -385,16 +385,21 @@ static const struct body_rule inventory_rule = {
 	.token = inv_token,
 };
 
-static void
+/*
+ * The bodies row of body (o's member) and, for a storage body, the start
+ * of its scan: returns 1 when the inventory rule is to run on it (a row
+ * of extract's rule table), then inventory_body_end() writes what it
+ * found.
+ */
+static int
 body_row(struct inventory *inv, const struct xobj *o,
-    const struct xmember *owner, const char *owner_id, const char *owner_cls,
+    const char *owner_id, const char *owner_cls,
     const struct xmember *body, enum body_format bf)
 {
 	sqlite3_stmt *st = inv->st[S_BODY];
 	const char *h, *p, *e;
-	size_t bytes = body->value_len, i;
+	size_t bytes = body->value_len;
 
-	(void)owner;
 	/* Length after undoing the "]] " escape. */
 	if (body->value_cdata)
 		for (p = body->value, e = p + body->value_len;
@@ -410,30 +415,50 @@ body_row(struct inventory *inv, const struct xobj *o,
 	bind_str(inv, st, 5, owner_cls);
 	db_run(&inv->d, st);
 	if (bf != BODY_STORAGE)
-		return;
-
+		return 0;
 	inv->nmac = 0;
 	sb_reset(&inv->names);
 	inv->src_id = owner_id;
 	inv->src_cls = owner_cls;
-	if (body_load_value(inv->body, body, bf) == 0) {
-		/* extract's rule table for the inventory */
-		const struct body_rules inventory_rules[] = {
-			{ &inventory_rule, inv },
-		};
+	inv->scan_body = o->id;
+	return 1;
+}
 
-		body_run(inv->body, inventory_rules, sizeof(inventory_rules) /
-		    sizeof(inventory_rules[0]));
-	}
-	st = inv->st[S_MACRO];
+int
+inventory_body_begin(struct inventory *inv, const struct xobj *o)
+{
+	const struct xmember *body, *owner;
+	enum body_format bf;
+
+	inv->scan_body = NULL;
+	if (o->cls == NULL)
+		return 0;
+	bf = model_body(o, &body);
+	if (body == NULL)
+		return 0;
+	if (streq(o->cls, "PageTemplate"))
+		return body_row(inv, o, o->id, o->cls, body, bf);
+	owner = mem(o, "content");
+	return body_row(inv, o, owner != NULL ? owner->value : NULL,
+	    owner != NULL ? owner->cls : NULL, body, bf);
+}
+
+void
+inventory_body_end(struct inventory *inv)
+{
+	sqlite3_stmt *st = inv->st[S_MACRO];
+	size_t i;
+
 	for (i = 0; i < inv->nmac; i++) {
-		bind_str(inv, st, 1, owner_id);
-		bind_str(inv, st, 2, o->id);
+		bind_str(inv, st, 1, inv->src_id);
+		bind_str(inv, st, 2, inv->scan_body);
 		db_bind_text(&inv->d, st, 3, inv->names.buf + inv->mac[i].off,
 		    (int)inv->mac[i].len);
 		db_bind_i64(&inv->d, st, 4, inv->mac[i].n);
 		db_run(&inv->d, st);
 	}
+	inv->nmac = 0;
+	inv->scan_body = NULL;
 }
 
 /* ---- objects ------------------------------------------------------- */
@@ -615,7 +640,6 @@ inventory_open(const char *path)
 	struct inventory *inv = xcalloc(1, sizeof(*inv));
 	int i;
 
-	inv->body = body_new();
 	db_open(&inv->d, path);
 	db_exec(&inv->d, "BEGIN;");
 	db_exec(&inv->d, schema);
@@ -630,9 +654,6 @@ inventory_open(const char *path)
 void
 inventory_object(struct inventory *inv, const struct xobj *o)
 {
-	const struct xmember *body, *owner;
-	enum body_format bf;
-
 	inv->objects++;
 	bind_str(inv, inv->st[S_CLASS], 1, o->cls != NULL ? o->cls : "(none)");
 	db_run(&inv->d, inv->st[S_CLASS]);
@@ -652,17 +673,6 @@ inventory_object(struct inventory *inv, const struct xobj *o)
 		label_rows(inv, o);
 	else if (streq(o->cls, "ContentProperty"))
 		filesize_prop(inv, o);
-
-	bf = model_body(o, &body);
-	if (body == NULL)
-		return;
-	if (streq(o->cls, "PageTemplate"))
-		body_row(inv, o, NULL, o->id, o->cls, body, bf);
-	else {
-		owner = mem(o, "content");
-		body_row(inv, o, owner, owner != NULL ? owner->value : NULL,
-		    owner != NULL ? owner->cls : NULL, body, bf);
-	}
 }
 
 void
@@ -777,6 +787,5 @@ inventory_close(struct inventory *inv)
 	sb_free(&inv->host);
 	sb_free(&inv->names);
 	free(inv->mac);
-	body_free(inv->body);
 	free(inv);
 }

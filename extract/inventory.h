@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "body.h"
 #include "entities.h"
 #include "model.h"
 
@@ -25,6 +26,16 @@ struct inventory;
 struct inventory *inventory_open(const char *path);
 /* Every object of entities.xml, in document order. */
 void	 inventory_object(struct inventory *, const struct xobj *);
+/*
+ * Bodies.  inventory_body_begin() writes o's bodies row; it returns 1 for
+ * a storage body, whose scan is then a row of extract's rule table
+ * (inventory_rule, ctx the inventory: macros used, absolute URLs), and
+ * inventory_body_end() writes what the scan found.  Both between
+ * inventory_object() calls, for the object being handled.
+ */
+extern const struct body_rule inventory_rule;
+int	 inventory_body_begin(struct inventory *, const struct xobj *);
+void	 inventory_body_end(struct inventory *);
 /* One user reference found by extract.  key or username may be NULL.
  * where_cls/where_id: the object holding it; prop: member name (or
  * "body" for body references). */

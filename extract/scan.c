@@ -177,6 +177,7 @@ handle_object(struct scan *s, const struct xobj *o)
 	struct extract *x = s->x;
 	const struct xmember *m, *body;
 	enum body_format bf;
+	int inv_scan;
 	size_t i, j;
 
 	s->cur = o;
@@ -223,6 +224,7 @@ handle_object(struct scan *s, const struct xobj *o)
 	attach_object(x, o);
 	content_object(x, o);
 	xmacros_object(x->xm, o);	/* whose body it is, for its rule */
+	inv_scan = x->inv != NULL && inventory_body_begin(x->inv, o);
 	bf = model_body(o, &body);
 	if ((bf == BODY_STORAGE || bf == BODY_WIKI) &&
 	    body_load_value(s->body, body, bf) == 0) {
@@ -230,11 +232,14 @@ handle_object(struct scan *s, const struct xobj *o)
 		const struct body_rules extract_rules[] = {
 			{ &uref_rule, &s->uctx },	/* userref.c */
 			{ &xmacros_rule, x->xm },	/* macros.c (storage) */
+			{ &inventory_rule, x->inv },	/* inventory.c, last */
 		};
 
 		body_run(s->body, extract_rules, sizeof(extract_rules) /
-		    sizeof(extract_rules[0]));
+		    sizeof(extract_rules[0]) - (inv_scan ? 0 : 1));
 	}
+	if (inv_scan)
+		inventory_body_end(x->inv);
 	if (x->inv != NULL)
 		inventory_object(x->inv, o);
 }
