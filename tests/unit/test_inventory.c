@@ -2,7 +2,8 @@
  * test_inventory.c - unit tests for extract/inventory.c (TAP output).
  *
  * Small hand-written entities.xml documents go through ent_open/ent_next
- * into inventory_object (as the extract pass does), plus user references,
+ * into inventory_object and the inventory's body rule (as the extract
+ * pass does: extract/scan.c), plus user references,
  * zip members, facts, users and findings; then the database is opened
  * with sqlite3 and exact query results are checked.
  */
@@ -31,10 +32,24 @@ feed(struct inventory *inv, const char *xml)
 	size_t gaplen;
 	int rc;
 
-	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1)
+	struct body *b = body_new();
+	const struct xmember *body;
+	enum body_format bf;
+
+	while ((rc = ent_next(r, &o, &gap, &gaplen)) == 1) {
 		inventory_object(inv, o);
+		if (inventory_body_begin(inv, o)) {
+			const struct body_rules row = { &inventory_rule, inv };
+
+			bf = model_body(o, &body);
+			if (body_load_value(b, body, bf) == 0)
+				body_run(b, &row, 1);
+			inventory_body_end(inv);
+		}
+	}
 	ok(rc == 0, "entities parsed to the end");
 	ent_close(r);
+	body_free(b);
 }
 
 /* All rows of a query, "|"-separated columns, ";"-terminated rows. */
