@@ -250,6 +250,11 @@ main(int argc, char *argv[])
 	c.quiet = fe.quiet;
 	c.strict = fe.strict;
 	c.report = fe.report;
+	if (c.links.nsites > 0 && !cv_links_on(&c.links)) {
+		diag_warn(NULL, 0, "--site-index resolves links: it needs "
+		    "--server-url");
+		fe_usage(&fe);
+	}
 	fe_ready(&fe);
 
 	c.in = pkg_open(c.input);

@@ -274,6 +274,11 @@ check "broken: bodies unchanged" \
     cmp <(bodies "$T/xwiki-links-broken.pkg") <(bodies "$T/k.pkg")
 
 # --- bad arguments and packages ------------------------------------------
+spaceport-convert --site-index "$T/TEST.db" -o "$T/s.pkg" "$T/xwiki-links-broken.pkg" 2>"$T/s.err"
+is "$?" 2 "--site-index without --server-url: usage error"
+like "$(head -1 "$T/s.err")" 'needs --server-url' "--site-index without --server-url: says why"
+"$TOP/tools/spaceport-site" --site-index "$T/TEST.db" --cloud-users /dev/null -o "$T/so" "$T" 2>"$T/so.err"
+is "$?" 2 "spaceport-site --site-index without --server-url: usage error"
 spaceport-convert --server-url ftp://x -o "$T/u.pkg" "$T/xwiki-links-broken.pkg" 2>"$T/u.err"
 is "$?" 2 "--server-url ftp://x: usage error"
 like "$(cat "$T/u.err")" 'server-url ftp://x' "--server-url: says which"
