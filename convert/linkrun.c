@@ -104,22 +104,25 @@ cv_links_content(struct cv_links *l, const char *buf, size_t len)
 	linkidx_batch(l->idx, 1);
 	while ((rc = tsv_next(&t, &f, &n)) > 0) {
 		line = t.line;
+		cls = (size_t)ci[0] < n ? f[ci[0]] : "";
+		if (strcmp(cls, "Space") != 0 && strcmp(cls, "Page") != 0 &&
+		    strcmp(cls, "BlogPost") != 0 &&
+		    strcmp(cls, "Attachment") != 0)
+			continue;	/* a later version's class: not ours */
 		if (n <= need) {
 			tsv_free(&t);
 			diag_die(SP_EXIT_FAIL, PKG_CONTENT, line, "%zu fields, "
 			    "expected at least %zu", n, need + 1);
 		}
-		cls = f[ci[0]];
-		if (strcmp(cls, "Space") != 0 && strcmp(cls, "Page") != 0 &&
-		    strcmp(cls, "BlogPost") != 0 &&
-		    strcmp(cls, "Attachment") != 0)
-			continue;	/* a later version's class: not ours */
 		if (!is_id(f[ci[1]]) ||
 		    (strcmp(cls, "Attachment") == 0 && !is_id(f[ci[7]])) ||
 		    (strcmp(f[ci[6]], "0") != 0 && strcmp(f[ci[6]], "1") != 0)) {
+			char what[16];	/* cls lives in t: copied first */
+
+			snprintf(what, sizeof(what), "%s", cls);
 			tsv_free(&t);
 			diag_die(SP_EXIT_FAIL, PKG_CONTENT, line, "not a %s row "
-			    "(ids are digits, live is 0 or 1)", cls);
+			    "(ids are digits, live is 0 or 1)", what);
 		}
 		l->rows++;
 		if (strcmp(cls, "Space") == 0) {
