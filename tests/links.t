@@ -322,4 +322,24 @@ is "$?" 1 "a malformed content.tsv: exit 1"
 like "$(cat "$T/h.err")" 'content.tsv:2: ' "a malformed content.tsv: file and line named"
 is "$(wc -l <"$T/h.err" | tr -d ' ')" 1 "a malformed content.tsv: one line"
 
+# --- --space-key and link rewriting agree -----------------------------------
+# Links into the package's own space name no key, so a rename of the space
+# (pack --space-key) cannot leave them on the old key; links the generator
+# writes into its own space GEN are all of that kind.
+"$TOP/bench/gen" --out "$T/sk" --pages 5 --seed links-sk --links >/dev/null
+set --
+while IFS= read -r u; do set -- "$@" --server-url "$u"; done <"$T/sk/server-urls.txt"
+spaceport-extract -q "$T/sk/export.zip" | $conv "$@" -o "$T/sk.pkg"
+spaceport-pack -q --space-key NEWKEY -o "$T/sk.zip" "$T/sk.pkg"
+is "$?" 0 "--server-url, then pack --space-key NEWKEY: exit 0"
+is "$(python3 - "$T/sk.zip" <<'PY'
+import re, sys, zipfile
+x = zipfile.ZipFile(sys.argv[1]).read("entities.xml").decode("utf-8")
+old = len(re.findall(r'ri:space-key=(?:"|&quot;)GEN(?:"|&quot;)', x))
+own = len(re.findall(r'<ri:page ri:content-title=', x)) + \
+    len(re.findall(r'&lt;ri:page ri:content-title=', x))
+print("old=%d own>0=%s" % (old, own > 0))
+PY
+)" "old=0 own>0=True" "after the rename no link names the old key; own-space links name none"
+
 done_testing
