@@ -76,8 +76,13 @@ linkidx_open(void)
 	    "CREATE TABLE ct(id INTEGER PRIMARY KEY, blog INTEGER,"
 	    " space_id INTEGER, title TEXT, day TEXT, orig INTEGER,"
 	    " live INTEGER, src TEXT);"
-	    "CREATE INDEX ct_title ON ct(space_id, title);"
-	    "CREATE INDEX ct_title_ci ON ct(space_id, title COLLATE NOCASE);"
+	    /* Partial: titles are looked up among current content only,
+	     * and most rows of a long-lived wiki are historical versions
+	     * (found by id); those cost no title index entry. */
+	    "CREATE INDEX ct_title ON ct(space_id, title)"
+	    " WHERE orig IS NULL AND live = 1;"
+	    "CREATE INDEX ct_title_ci ON ct(space_id, title COLLATE NOCASE)"
+	    " WHERE orig IS NULL AND live = 1;"
 	    "CREATE TABLE at(container INTEGER, name TEXT, src TEXT);"
 	    "CREATE INDEX at_c ON at(container, name);");
 	for (i = 0; i < Q_N; i++)
