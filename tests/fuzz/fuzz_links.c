@@ -75,19 +75,6 @@ total(const struct link_rule_ctx *c, int o)
 	return n;
 }
 
-static size_t
-count(const char *s, size_t n, const char *pat)
-{
-	size_t k = 0, m = strlen(pat);
-	const char *p = s, *e = s + n, *h;
-
-	while (p < e && (h = memmem(p, (size_t)(e - p), pat, m)) != NULL) {
-		k++;
-		p = h + 1;
-	}
-	return k;
-}
-
 /* content.tsv: data lines of a known class, after the header. */
 static uint64_t
 known_rows(const char *buf, size_t len)
@@ -197,7 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rep1 == total(&c1, LO_UNRESOLVED), "%zu reports, %llu "
 	    "unresolved", rep1, (unsigned long long)total(&c1, LO_UNRESOLVED));
 	if (outer == BODY_OUTER_CDATA)
-		FUZZ_CHECK(count(out.buf, out.len, "]]>") == 0,
+		FUZZ_CHECK(fuzz_count(out.buf, out.len, "]]>") == 0,
 		    "new ]]> in CDATA context");
 	if (outer == BODY_OUTER_TEXT)
 		FUZZ_CHECK(memchr(out.buf != NULL ? out.buf : "", '<', out.len) ==

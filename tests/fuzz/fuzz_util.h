@@ -96,6 +96,20 @@ fuzz_known(const char *id)
 	return e != NULL && strstr(e, id) != NULL;
 }
 
+/* Occurrences of pat in s[0..n), overlapping ones included. */
+static inline size_t
+fuzz_count(const char *s, size_t n, const char *pat)
+{
+	size_t k = 0, m = strlen(pat);
+	const char *p = s, *e = s + n, *h;
+
+	while (p < e && (h = memmem(p, (size_t)(e - p), pat, m)) != NULL) {
+		k++;
+		p = h + 1;
+	}
+	return k;
+}
+
 /*
  * Catching diag_die() for code that dies on refusal (zipin_open,
  * pkg_open, the relations and users.tsv readers).  libFuzzer counts an
