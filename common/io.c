@@ -107,6 +107,14 @@ spool_flush(struct spool *s)
 	s->blen = 0;
 }
 
+ssize_t
+spool_read_fn(void *ctx, void *buf, size_t n)
+{
+	struct spool *sp = ctx;
+
+	return (ssize_t)io_read(sp->fd, buf, n, "spool file");
+}
+
 void
 spool_write(struct spool *s, const void *p, size_t n)
 {
@@ -226,6 +234,21 @@ outfile_commit(struct outfile *o)
 		diag_cancel(outfile_cleanup, o);
 		diag_release_signals();
 	}
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
+void
+outfile_abandon(struct outfile *o)
+{
+	diag_hold_signals();
+	outfile_cleanup(o);
+	diag_cancel(outfile_cleanup, o);
+	diag_release_signals();
+	if (o->fd != -1 && close(o->fd) == -1 && o->tmp == NULL)
+		diag_warn(o->path, 0, "close failed: %s", strerror(errno));
+	o->fd = -1;
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;

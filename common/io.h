@@ -29,6 +29,9 @@ struct spool {
 /* Creates and at once unlinks the file (nothing to clean up, even on a
  * signal); size 0, crc of nothing.  Dies on error. */
 void	 spool_open(struct spool *);
+/* An ent_read_fn-style reader over a finished spool (ctx: the spool):
+ * its bytes from the current offset. */
+ssize_t	 spool_read_fn(void *spool, void *buf, size_t n);
 /* Appends n bytes (buffered), updating size and crc.  Dies on error. */
 void	 spool_write(struct spool *, const void *, size_t);
 /* Flushes and rewinds to offset 0, for reading back fd.  Dies on error. */
@@ -59,6 +62,9 @@ void	 outfile_open(struct outfile *, const char *path);
 /* fsync, mode 0666 & ~umask, rename over the target (direct targets are
  * only closed), forget the cleanup; frees path and tmp. */
 void	 outfile_commit(struct outfile *);
+/* Remove the temporary (a direct target is only closed: what was written
+ * to it stays), forget the cleanup; frees path and tmp. */
+void	 outfile_abandon(struct outfile *);
 /* path without trailing slashes, and "dir/.base.XXXXXX" beside it (caller
  * frees both); used for temporary siblings of files and directories. */
 char	*io_path_clean(const char *path);

@@ -1,6 +1,6 @@
 /*
- * manifest.c - spaceport/manifest.tsv: facts and the member list.
- * Format: docs/package-format.md §3.
+ * manifest.c - spaceport/manifest.tsv, and the facts and check records of
+ * format version 2.  Format: docs/package-format.md sections 3 and 7.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@ void
 manifest_init(struct manifest *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->version = PKG_VERSION;
 }
 
 void
@@ -125,7 +126,23 @@ manifest_add_member(struct manifest *m, const char *name, uint64_t size,
 	m->mem[m->nmem].name = xstrdup(name);
 	m->mem[m->nmem].size = size;
 	m->mem[m->nmem].crc = crc;
+	m->mem[m->nmem].known = 1;
 	m->nmem++;
+}
+
+void
+manifest_add_streamed(struct manifest *m, const char *name)
+{
+	manifest_add_member(m, name, 0, 0);
+	m->mem[m->nmem - 1].known = 0;
+}
+
+long
+manifest_index(const struct manifest *m, const char *name)
+{
+	const struct pkg_member *p = manifest_member(m, name);
+
+	return p != NULL ? (long)(p - m->mem) : -1;
 }
 
 const struct pkg_member *
@@ -167,18 +184,30 @@ manifest_format(const struct manifest *m, struct strbuf *sb)
 {
 	size_t i;
 
-	sb_addf(sb, "%s\t%d\n", PKG_FORMAT, PKG_VERSION);
-	for (i = 0; i < m->nkv; i++) {
+	sb_addf(sb, "%s\t%d\n", PKG_FORMAT, m->version);
+	manifest_format_facts(m, 0, sb);
+	for (i = 0; i < m->nmem; i++) {
+		sb_adds(sb, "member\t");
+		tsv_add_field(sb, m->mem[i].name, strlen(m->mem[i].name));
+		if (m->mem[i].known)
+			sb_addf(sb, "\t%" PRIu64 "\t%08" PRIx32 "\n",
+			    m->mem[i].size, m->mem[i].crc);
+		else
+			sb_adds(sb, "\t-\t-\n");
+	}
+}
+
+void
+manifest_format_facts(const struct manifest *m, size_t from,
+    struct strbuf *sb)
+{
+	size_t i;
+
+	for (i = from; i < m->nkv; i++) {
 		tsv_add_field(sb, m->key[i], strlen(m->key[i]));
 		sb_addc(sb, '\t');
 		tsv_add_field(sb, m->val[i], strlen(m->val[i]));
 		sb_addc(sb, '\n');
-	}
-	for (i = 0; i < m->nmem; i++) {
-		sb_adds(sb, "member\t");
-		tsv_add_field(sb, m->mem[i].name, strlen(m->mem[i].name));
-		sb_addf(sb, "\t%" PRIu64 "\t%08" PRIx32 "\n", m->mem[i].size,
-		    m->mem[i].crc);
 	}
 }
 
@@ -246,15 +275,26 @@ check_bytes(const char *buf, size_t len, const char *fname, char *err,
 
 /* "member NAME SIZE CRC32", fields split: SIZE plain decimal digits,
  * CRC32 exactly 8 lowercase hex digits (no sign, blank or 0x that
- * strtoull/strtoul would take).  0 ok, -1 malformed. */
+ * strtoull/strtoul would take); with unknown_ok (a version 2 manifest)
+ * both may be "-" together, and *known says which.  A reserved name
+ * (a record's) is never a member.  0 ok, -1 malformed. */
 static int
-member_fields(char **f, size_t n, uint64_t *size, uint32_t *crc)
+member_fields(char **f, size_t n, int unknown_ok, uint64_t *size,
+    uint32_t *crc, int *known)
 {
 	uint32_t c = 0;
 	size_t i;
 
-	if (n != 4 || !pkg_name_ok(f[1]) || manifest_parse_u64(f[2], size) == -1 ||
-	    strlen(f[3]) != 8)
+	if (n != 4 || !pkg_name_ok(f[1]) || pkg_reserved_name(f[1]))
+		return -1;
+	if (unknown_ok && strcmp(f[2], "-") == 0 && strcmp(f[3], "-") == 0) {
+		*size = 0;
+		*crc = 0;
+		*known = 0;
+		return 0;
+	}
+	*known = 1;
+	if (manifest_parse_u64(f[2], size) == -1 || strlen(f[3]) != 8)
 		return -1;
 	for (i = 0; i < 8; i++) {
 		if (f[3][i] >= '0' && f[3][i] <= '9')
@@ -276,7 +316,7 @@ manifest_parse_msg(struct manifest *m, const char *buf, size_t len,
 	char **f;
 	size_t n;
 	long line;
-	int first = 1, rc;
+	int first = 1, rc, known;
 	uint64_t size;
 	uint32_t crc;
 
@@ -292,18 +332,27 @@ manifest_parse_msg(struct manifest *m, const char *buf, size_t len,
 				    "package manifest", fname, line);
 				goto fail;
 			}
-			if (strcmp(f[1], "1") != 0) {
+			if (strcmp(f[1], "1") == 0)
+				m->version = 1;
+			else if (strcmp(f[1], "2") == 0)
+				m->version = 2;
+			else {
 				snprintf(err, errlen, "%s:%ld: package format "
 				    "version %.32s is not supported (this "
-				    "program reads 1)", fname, line, f[1]);
+				    "program reads %d to %d)", fname, line, f[1],
+				    PKG_VERSION_MIN, PKG_VERSION);
 				goto fail;
 			}
 			continue;
 		}
 		if (strcmp(f[0], "member") == 0) {
-			if (member_fields(f, n, &size, &crc) == -1)
+			if (member_fields(f, n, m->version >= 2, &size, &crc,
+			    &known) == -1)
 				goto bad;
-			manifest_add_member(m, f[1], size, crc);
+			if (known)
+				manifest_add_member(m, f[1], size, crc);
+			else
+				manifest_add_streamed(m, f[1]);
 		} else {
 			if (n != 2)
 				goto bad;
@@ -343,4 +392,78 @@ manifest_parse(struct manifest *m, const char *buf, size_t len,
 		return 0;
 	diag_warn(NULL, 0, "%s", err);
 	return -1;
+}
+
+int
+manifest_parse_facts(struct manifest *m, const char *buf, size_t len,
+    const char *fname, char *err, size_t errlen)
+{
+	struct tsv t;
+	char **f;
+	size_t n;
+	int rc;
+
+	if (check_bytes(buf, len, fname, err, errlen) == -1)
+		return -1;
+	tsv_init(&t, buf, len);
+	while ((rc = tsv_next(&t, &f, &n)) > 0) {
+		if (n != 2 || strcmp(f[0], "member") == 0) {
+			snprintf(err, errlen, "%s:%ld: malformed line", fname,
+			    t.line);
+			goto fail;
+		}
+		/* Given once: what a reader acted on cannot change. */
+		if (manifest_get(m, f[0]) != NULL) {
+			snprintf(err, errlen, "%s:%ld: fact %s given twice",
+			    fname, t.line, f[0]);
+			goto fail;
+		}
+		if (m->nkv >= MANIFEST_MAX_FACTS) {
+			snprintf(err, errlen, "%s:%ld: more than %d facts",
+			    fname, t.line, MANIFEST_MAX_FACTS);
+			goto fail;
+		}
+		manifest_set(m, f[0], f[1]);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:%ld: malformed line", fname, t.line);
+		goto fail;
+	}
+	tsv_free(&t);
+	return 0;
+fail:
+	tsv_free(&t);
+	return -1;
+}
+
+int
+manifest_parse_check(const char *buf, size_t len, const char *fname,
+    char **name, uint64_t *size, uint32_t *crc, char *err, size_t errlen)
+{
+	struct tsv t;
+	char **f;
+	size_t n;
+	int known = 0;
+
+	*name = NULL;
+	if (check_bytes(buf, len, fname, err, errlen) == -1)
+		return -1;
+	tsv_init(&t, buf, len);
+	if (tsv_next(&t, &f, &n) <= 0 || strcmp(f[0], "member") != 0 ||
+	    member_fields(f, n, 0, size, crc, &known) == -1) {
+		snprintf(err, errlen, "%s: malformed check record", fname);
+		tsv_free(&t);
+		return -1;
+	}
+	*name = xstrdup(f[1]);
+	if (tsv_next(&t, &f, &n) != 0) {
+		snprintf(err, errlen, "%s: more than one line in a check "
+		    "record", fname);
+		free(*name);
+		*name = NULL;
+		tsv_free(&t);
+		return -1;
+	}
+	tsv_free(&t);
+	return 0;
 }

@@ -4,7 +4,9 @@
  *
  * Both directions keep a cursor into the manifest's member list: members
  * must come in exactly that order, and each one's size and CRC-32 are
- * computed as the bytes pass and compared at its end.
+ * computed as the bytes pass and compared at its end: with the manifest
+ * (version 1, and version 2 members listed with a size), or with the
+ * member's check record (version 2 members streamed in pieces).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -27,6 +29,7 @@
 #include "pkg.h"
 #include "progress.h"
 #include "strbuf.h"
+#include "tsv.h"
 
 #define MANIFEST_MAX	(512UL << 20)
 #define IOBUF		(256 * 1024)
@@ -50,6 +53,21 @@ pkg_max_object(const struct manifest *m, size_t dflt)
 	return u > dflt ? (size_t)u : dflt;
 }
 
+static const char *const reserved[] = {
+	PKG_MANIFEST, PKG_CHECK, PKG_FACTS, PKG_END
+};
+
+int
+pkg_reserved_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* reading */
 
 struct pkg_in {
@@ -59,10 +77,11 @@ struct pkg_in {
 	char		*dir;		/* directory form */
 	int		 fd;		/* current member file (dir form), or input fd */
 	size_t		 idx;		/* members consumed so far */
-	const struct pkg_member *cur;
+	struct pkg_member *cur;
 	uint64_t	 got;
 	uint32_t	 crc;
 	int		 done;		/* current member fully read and checked */
+	int		 ended;		/* v2 tar: the end record was read */
 	char		 member_label[PATH_MAX];
 };
 
@@ -93,7 +112,7 @@ pkg_label(const struct pkg_in *p)
 	return p->label;
 }
 
-/* Raw read from the current member, no checking. */
+/* Raw read from the current tar entry or member file, no checking. */
 static size_t
 raw_read(struct pkg_in *p, void *buf, size_t n)
 {
@@ -105,6 +124,96 @@ raw_read(struct pkg_in *p, void *buf, size_t n)
 	if (r < 0)
 		ar_die(p);
 	return (size_t)r;
+}
+
+static int	tar_next(struct pkg_in *, const char **, uint64_t *);
+
+/* The whole current tar entry (a record of header size `size', at most
+ * max bytes) into sb, NUL-terminated. */
+static void
+tar_slurp_entry(struct pkg_in *p, const char *name, uint64_t size,
+    uint64_t max, struct strbuf *sb)
+{
+	size_t n;
+
+	if (size > max)
+		in_die(p, "%s: too large", name);
+	sb_reset(sb);
+	for (;;) {
+		sb_grow(sb, 65536);
+		n = raw_read(p, sb->buf + sb->len, 65536);
+		if (n == 0)
+			break;
+		sb->len += n;
+		if (sb->len > size)
+			in_die(p, "%s: longer than its header says", name);
+	}
+	if (sb->len != size)
+		in_die(p, "%s: shorter than its header says (truncated)", name);
+	sb->buf[sb->len] = '\0';
+}
+
+/* A v2 facts or end record: its facts join the manifest's. */
+static void
+read_facts(struct pkg_in *p, const char *name, uint64_t size)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char err[1024];
+
+	tar_slurp_entry(p, name, size, MANIFEST_MAX, &sb);
+	if (manifest_parse_facts(&p->man, sb.buf, sb.len, name, err,
+	    sizeof(err)) == -1)
+		in_die(p, "%s", err);
+	sb_free(&sb);
+}
+
+/*
+ * A piece of a streamed member ended: the next entry is another piece of
+ * it (1), or its check record, compared with what was read (0: the
+ * member is complete and checked).
+ */
+static int
+piece_end(struct pkg_in *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *name;
+	char *cname, err[1024];
+	uint64_t size, csize;
+	uint32_t ccrc;
+
+	if (!tar_next(p, &name, &size))
+		in_die(p, "package ends inside member %s (truncated)",
+		    p->cur->name);
+	if (strcmp(name, p->cur->name) == 0)
+		return 1;
+	if (strcmp(name, PKG_CHECK) != 0)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s where the check record "
+		    "of %s should be (package damaged in hand-over)", name,
+		    p->cur->name);
+	tar_slurp_entry(p, PKG_CHECK, size, 65536, &sb);
+	if (manifest_parse_check(sb.buf, sb.len, PKG_CHECK, &cname, &csize,
+	    &ccrc, err, sizeof(err)) == -1)
+		in_die(p, "%s", err);
+	sb_free(&sb);
+	if (strcmp(cname, p->cur->name) != 0)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "check record of %s after "
+		    "member %s", cname, p->cur->name);
+	free(cname);
+	if (p->got != csize)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: size %" PRIu64
+		    " differs from its check record's %" PRIu64
+		    " (package damaged in hand-over)", p->cur->name, p->got,
+		    csize);
+	if (p->crc != ccrc)
+		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: crc-32 %08" PRIx32
+		    " differs from its check record's %08" PRIx32
+		    " (package damaged in hand-over)", p->cur->name, p->crc,
+		    ccrc);
+	p->cur->size = csize;
+	p->cur->crc = ccrc;
+	p->cur->known = 1;
+	p->done = 1;
+	return 0;
 }
 
 static void
@@ -134,14 +243,20 @@ pkg_read(struct pkg_in *p, void *buf, size_t n)
 
 	if (p->cur == NULL || p->done)
 		return 0;
-	r = raw_read(p, buf, n);
-	if (r == 0) {
-		member_done(p);
-		return 0;
+	for (;;) {
+		r = raw_read(p, buf, n);
+		if (r > 0 || n == 0)
+			break;
+		if (p->cur->known) {
+			member_done(p);
+			return 0;
+		}
+		if (!piece_end(p))	/* else the next piece follows */
+			return 0;
 	}
 	p->got += r;
 	progress_bytes(r);
-	if (p->got > p->cur->size)
+	if (p->cur->known && p->got > p->cur->size)
 		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: longer than the "
 		    "manifest says (package damaged in hand-over)",
 		    p->cur->name);
@@ -170,7 +285,7 @@ pkg_slurp(struct pkg_in *p, struct strbuf *sb, size_t max)
 {
 	size_t r;
 
-	if (p->cur != NULL && p->cur->size > max)
+	if (p->cur != NULL && p->cur->known && p->cur->size > max)
 		diag_die(SP_EXIT_FAIL, p->label, 0, "%s: larger than %zu bytes",
 		    p->cur->name, max);
 	sb_reset(sb);
@@ -180,6 +295,9 @@ pkg_slurp(struct pkg_in *p, struct strbuf *sb, size_t max)
 		if (r == 0)
 			break;
 		sb->len += r;
+		if (sb->len > max)	/* a streamed member: no size before */
+			diag_die(SP_EXIT_FAIL, p->label, 0, "%s: larger than "
+			    "%zu bytes", p->cur->name, max);
 	}
 	sb->buf[sb->len] = '\0';
 }
@@ -454,10 +572,37 @@ pkg_next(struct pkg_in *p, const struct pkg_member **m)
 		p->cur = &p->man.mem[p->idx++];
 		dir_open_member(p, p->cur->name);
 	} else {
-		if (!tar_next(p, &name, &size)) {
+		for (;;) {
+			if (p->ended) {
+				/* nothing may follow the end record */
+				if (tar_next(p, &name, &size))
+					in_die(p, "%s after the end record "
+					    "(package damaged in hand-over)",
+					    name);
+				break;
+			}
+			if (!tar_next(p, &name, &size)) {
+				name = NULL;
+				break;
+			}
+			if (p->man.version < 2 || !pkg_reserved_name(name))
+				break;
+			if (strcmp(name, PKG_FACTS) == 0)
+				read_facts(p, name, size);
+			else if (strcmp(name, PKG_END) == 0) {
+				read_facts(p, name, size);
+				p->ended = 1;
+			} else
+				in_die(p, "%s without a member streamed before "
+				    "it (package damaged in hand-over)", name);
+		}
+		if (p->ended || name == NULL) {
 			if (p->idx < p->man.nmem)
 				in_die(p, "package ends before member %s "
 				    "(truncated)", p->man.mem[p->idx].name);
+			if (p->man.version >= 2 && !p->ended)
+				in_die(p, "%s", "package ends before its end "
+				    "record (truncated)");
 			return 0;
 		}
 		if (p->idx == p->man.nmem)
@@ -466,7 +611,7 @@ pkg_next(struct pkg_in *p, const struct pkg_member **m)
 		if (strcmp(name, p->cur->name) != 0)
 			diag_die(SP_EXIT_FAIL, p->label, 0, "member %s where the "
 			    "manifest has %s", name, p->cur->name);
-		if (size != p->cur->size)
+		if (p->cur->known && size != p->cur->size)
 			diag_die(SP_EXIT_FAIL, p->label, 0, "%s: size %" PRIu64
 			    " differs from the manifest's %" PRIu64, name, size,
 			    p->cur->size);
@@ -543,8 +688,25 @@ read_manifest(struct pkg_in *p)
 	if (p->dir != NULL && dir_check(p->dir, &p->man, 0, err,
 	    sizeof(err)) == -1)
 		in_die(p, "%s", err);
+	/* A directory's manifest is written last, knowing everything. */
+	for (size_t i = 0; p->dir != NULL && i < p->man.nmem; i++)
+		if (!p->man.mem[i].known)
+			in_die(p, "%s: a package directory lists every size and "
+			    "crc-32", p->man.mem[i].name);
 	for (size_t i = 0; i < p->man.nmem; i++)	/* progress: bytes to read */
-		progress_total(p->man.mem[i].size);
+		if (p->man.mem[i].known)
+			progress_total(p->man.mem[i].size);
+		else {
+			/* streamed: its estimate, if the writer gave one (the
+			 * small tables have none: they count for nothing) */
+			char key[PATH_MAX + 16];
+			uint64_t est;
+
+			snprintf(key, sizeof(key), "%s%s", PKG_FACT_ESTIMATE,
+			    p->man.mem[i].name);
+			if ((est = manifest_getu(&p->man, key)) > 0)
+				progress_total(est);
+		}
 }
 
 struct pkg_in *
@@ -618,9 +780,14 @@ struct pkg_out {
 	int		 fd;		/* tar file / current dir member */
 	struct manifest	 man;		/* what must be written */
 	size_t		 idx;
-	const char	*cur;
+	struct pkg_member *cur;
 	uint64_t	 want, got;
 	uint32_t	 crc, wantcrc;
+	int		 streamed;	/* current member: pieces + check record */
+	int		 pieces;	/* pieces of it written so far */
+	char		*piece;		/* its unwritten bytes (PKG_PIECE) */
+	size_t		 npiece;
+	size_t		 factsout;	/* man's facts already written */
 	char		*buf;
 	int		 committed;
 	struct outfile	 of;		/* PKG_OUT_FILE */
@@ -826,62 +993,178 @@ end_raw(struct pkg_out *o)
 		out_ar_die(o);
 }
 
+/* A whole record or manifest entry: name, bytes. */
+static void
+put_raw(struct pkg_out *o, const char *name, const struct strbuf *sb)
+{
+	begin_raw(o, name, sb->len);
+	write_raw(o, sb->buf, sb->len);
+	end_raw(o);
+}
+
 void
 pkg_put_manifest(struct pkg_out *o, const struct manifest *m)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
-	manifest_format(m, &sb);
-	begin_raw(o, PKG_MANIFEST, sb.len);
-	write_raw(o, sb.buf, sb.len);
-	end_raw(o);
-	sb_free(&sb);
 	manifest_copy_facts(&o->man, m);
 	for (i = 0; i < m->nmem; i++)
-		manifest_add_member(&o->man, m->mem[i].name, m->mem[i].size,
-		    m->mem[i].crc);
+		if (m->mem[i].known)
+			manifest_add_member(&o->man, m->mem[i].name,
+			    m->mem[i].size, m->mem[i].crc);
+		else
+			manifest_add_streamed(&o->man, m->mem[i].name);
+	o->man.version = PKG_VERSION;
+	o->factsout = o->man.nkv;
+	/* A directory's manifest is written at pkg_commit, with every
+	 * fact and every size known by then. */
+	if (o->kind == PKG_OUT_DIR)
+		return;
+	manifest_format(&o->man, &sb);
+	put_raw(o, PKG_MANIFEST, &sb);
+	sb_free(&sb);
+}
+
+void
+pkg_fact(struct pkg_out *o, const char *key, const char *val)
+{
+	const char *had = manifest_get(&o->man, key);
+	size_t i;
+
+	if (had != NULL && strcmp(had, val) == 0)
+		return;
+	/* one not written yet is replaced where it is */
+	for (i = 0; had != NULL && i < o->factsout; i++)
+		if (strcmp(o->man.key[i], key) == 0)
+			diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: fact %s "
+			    "changed after it was written", key);
+	manifest_set(&o->man, key, val);
+}
+
+void
+pkg_facts(struct pkg_out *o, const struct manifest *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nkv; i++)
+		pkg_fact(o, src->key[i], src->val[i]);
+}
+
+/* A facts or end record: the facts given since the last one. */
+static void
+put_facts(struct pkg_out *o, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	manifest_format_facts(&o->man, o->factsout, &sb);
+	o->factsout = o->man.nkv;
+	put_raw(o, name, &sb);
+	sb_free(&sb);
+}
+
+void
+pkg_flush_facts(struct pkg_out *o)
+{
+	if (o->kind != PKG_OUT_DIR && o->factsout < o->man.nkv)
+		put_facts(o, PKG_FACTS);
 }
 
 void
 pkg_begin(struct pkg_out *o, const char *name, uint64_t size)
 {
-	const struct pkg_member *m;
+	struct pkg_member *m;
 
 	if (o->idx >= o->man.nmem)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s is "
 		    "not in the manifest", name);
 	m = &o->man.mem[o->idx++];
-	if (strcmp(m->name, name) != 0 || m->size != size)
+	if (strcmp(m->name, name) != 0 || (m->known && m->size != size))
 		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s "
 		    "written where the manifest has %s", name, m->name);
-	o->cur = m->name;
-	o->want = size;
+	o->cur = m;
+	o->want = m->known ? size : UINT64_MAX;
 	o->wantcrc = m->crc;
 	o->got = 0;
 	o->crc = io_crc32(0, NULL, 0);
-	begin_raw(o, name, size);
+	o->streamed = !m->known && o->kind != PKG_OUT_DIR;
+	o->pieces = 0;
+	o->npiece = 0;
+	if (o->streamed) {
+		if (o->piece == NULL)
+			o->piece = xmalloc(PKG_PIECE);
+		return;
+	}
+	begin_raw(o, name, m->known ? size : 0);
+}
+
+/* The buffered bytes of a streamed member as one piece (a tar entry of
+ * the member's name). */
+static void
+put_piece(struct pkg_out *o)
+{
+	begin_raw(o, o->cur->name, o->npiece);
+	write_raw(o, o->piece, o->npiece);
+	end_raw(o);
+	o->npiece = 0;
+	o->pieces++;
 }
 
 void
 pkg_write(struct pkg_out *o, const void *buf, size_t n)
 {
+	const char *b = buf;
+	size_t k;
+
 	o->got += n;
 	if (o->got > o->want)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: %s longer "
-		    "than declared", o->cur);
+		    "than declared", o->cur->name);
 	o->crc = io_crc32(o->crc, buf, n);
-	write_raw(o, buf, n);
+	if (!o->streamed) {
+		write_raw(o, buf, n);
+		return;
+	}
+	while (n > 0) {
+		k = PKG_PIECE - o->npiece < n ? PKG_PIECE - o->npiece : n;
+		memcpy(o->piece + o->npiece, b, k);
+		o->npiece += k;
+		b += k;
+		n -= k;
+		if (o->npiece == PKG_PIECE)
+			put_piece(o);
+	}
 }
 
 void
 pkg_end(struct pkg_out *o)
 {
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!o->cur->known) {
+		/* learnt now: the directory's manifest, the check record */
+		o->cur->size = o->got;
+		o->cur->crc = o->crc;
+		o->cur->known = 1;
+		if (!o->streamed) {
+			end_raw(o);
+			return;
+		}
+		if (o->npiece > 0 || o->pieces == 0)
+			put_piece(o);
+		sb_adds(&sb, "member\t");
+		tsv_add_field(&sb, o->cur->name, strlen(o->cur->name));
+		sb_addf(&sb, "\t%" PRIu64 "\t%08" PRIx32 "\n", o->got, o->crc);
+		put_raw(o, PKG_CHECK, &sb);
+		sb_free(&sb);
+		o->streamed = 0;
+		return;
+	}
 	if (o->got != o->want || o->crc != o->wantcrc)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "%s: content changed while "
 		    "it was copied (size %" PRIu64 "/%" PRIu64 ", crc-32 %08"
-		    PRIx32 "/%08" PRIx32 ")", o->cur, o->got, o->want, o->crc,
-		    o->wantcrc);
+		    PRIx32 "/%08" PRIx32 ")", o->cur->name, o->got, o->want,
+		    o->crc, o->wantcrc);
 	end_raw(o);
 }
 
@@ -1015,11 +1298,46 @@ place:
 }
 
 void
+pkg_abandon(struct pkg_out *o)
+{
+	if (o == NULL)
+		return;
+	if (o->ar != NULL) {
+		/* marked failed: freeing it writes no tar trailer */
+		archive_write_fail(o->ar);
+		archive_write_free(o->ar);
+		archive_entry_free(o->ent);
+	}
+	if (o->kind == PKG_OUT_FILE)
+		outfile_abandon(&o->of);
+	else if (o->kind == PKG_OUT_DIR) {
+		diag_hold_signals();
+		out_cleanup(o);
+		diag_cancel(out_cleanup, o);
+		diag_release_signals();
+	}
+	manifest_free(&o->man);
+	free(o->path);
+	free(o->tmp);
+	free(o->buf);
+	free(o->piece);
+	free(o);
+}
+
+void
 pkg_commit(struct pkg_out *o)
 {
+	struct strbuf sb = STRBUF_INIT;
+
 	if (o->idx != o->man.nmem)
 		diag_die(SP_EXIT_FAIL, NULL, 0, "internal error: member %s "
 		    "never written", o->man.mem[o->idx].name);
+	if (o->kind == PKG_OUT_DIR) {
+		manifest_format(&o->man, &sb);
+		put_raw(o, PKG_MANIFEST, &sb);
+		sb_free(&sb);
+	} else
+		put_facts(o, PKG_END);	/* always: a stream's last entry */
 	if (o->kind != PKG_OUT_DIR) {
 		if (archive_write_close(o->ar) != ARCHIVE_OK)
 			out_ar_die(o);
@@ -1042,5 +1360,6 @@ pkg_commit(struct pkg_out *o)
 	free(o->path);
 	free(o->tmp);
 	free(o->buf);
+	free(o->piece);
 	free(o);
 }

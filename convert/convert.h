@@ -170,8 +170,17 @@ struct conv {
 	}		*head;
 	size_t		 nhead;
 	struct spool	 users_out;
-	struct spool	 ent_out;
+	struct spool	 ent_out;	/* the rewrite, when not streamed */
 	int		 have_entities;
+	struct spool	 ent_in;	/* entities.xml met before the head's
+					   end (format 2 order), spooled */
+	int		 ent_spooled;
+	char		**space_keys;	/* Space rows of content.tsv, in order */
+	size_t		 nspace_keys;
+	int		 have_space_rows;	/* content.tsv read and well-formed */
+	struct pkg_out	*po;		/* output while entities.xml streams
+					   into it, or NULL */
+	struct manifest	 mo;		/* the facts of its manifest */
 
 	/* counts */
 	uint64_t	 seen[REF_NKINDS];
@@ -212,6 +221,13 @@ void	 cv_rewrite_entities(struct conv *);
 
 /* output.c */
 void	 cv_output_package(struct conv *);
+/* Streaming: the output's manifest and every member before entities.xml,
+ * which the rewrite then writes into c->po (output.c). */
+void	 cv_output_begin(struct conv *);
+/* Before the rewrite: the personal space pack renames, decided from
+ * content.tsv's Space rows (rewrite.c).  0 if it cannot be decided
+ * before (no content.tsv): then the output is not streamed. */
+int	 cv_personal_decide(struct conv *);
 void	 output_report(struct conv *);
 void	 cv_refs_json(struct strbuf *, void *);
 void	 cv_refs_summary(struct conv *);

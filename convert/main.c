@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "fe.h"
 #include "report.h"
+#include "tsv.h"
 
 /* Its long options, in the order of prog.longopts in main(). */
 enum { OPT_CLOUD_USERS = FE_LONG, OPT_MAP, OPT_SERVER_USERS, OPT_UNMAPPED,
@@ -64,18 +65,78 @@ convert_opt(struct fe *fe, int ch, const char *arg)
 	return 0;
 }
 
+/* content.tsv's Space rows (their keys, in order) for
+ * cv_personal_decide; a malformed one leaves have_space_rows 0. */
+static void
+space_rows(struct conv *c, const char *buf, size_t len)
+{
+	struct tsv t;
+	char **f;
+	size_t n;
+	int rc, ccls, ckey;
+
+	tsv_init(&t, buf, len);
+	if (tsv_next(&t, &f, &n) <= 0 ||
+	    (ccls = tsv_column(f, n, "class")) < 0 ||
+	    (ckey = tsv_column(f, n, "title")) < 0) {
+		tsv_free(&t);
+		return;
+	}
+	while ((rc = tsv_next(&t, &f, &n)) > 0) {
+		if ((size_t)ccls >= n || (size_t)ckey >= n)
+			break;
+		if (strcmp(f[ccls], "Space") != 0)
+			continue;
+		c->space_keys = xreallocarray(c->space_keys,
+		    c->nspace_keys + 1, sizeof(*c->space_keys));
+		c->space_keys[c->nspace_keys++] = xstrdup(f[ckey]);
+	}
+	tsv_free(&t);
+	if (rc == 0)
+		c->have_space_rows = 1;
+}
+
+/*
+ * The head: every member up to the last of users.tsv, relations.tsv,
+ * content.tsv, the descriptor and entities.xml, in the package's order.
+ * entities.xml is rewritten once the users are resolved: when it comes
+ * last of the head (format 1, and convert's own order) it is read
+ * straight from the package; when it comes first (extract streaming,
+ * format 2) it is spooled as it arrives, checked at its end like every
+ * member.
+ */
 static void
 read_head(struct conv *c)
 {
+	static const char *const head[] = {
+		PKG_USERS, PKG_RELATIONS, PKG_CONTENT, PKG_DESCRIPTOR,
+		PKG_ENTITIES
+	};
 	const struct pkg_member *m;
+	long end = manifest_last_of(pkg_manifest(c->in), head,
+	    sizeof(head) / sizeof(head[0]));
+	long pos = 0;
+
+	/* None listed: read on (a missing member is named as such) and
+	 * say that entities.xml is not there. */
+	if (end < 0)
+		end = (long)pkg_manifest(c->in)->nmem - 1;
 	size_t r;
 	char *buf;
 
 	buf = xmalloc(256 * 1024);
-	while (pkg_next(c->in, &m)) {
+	while (pos <= end && pkg_next(c->in, &m)) {
+		pos++;
 		if (strcmp(m->name, PKG_ENTITIES) == 0) {
 			c->have_entities = 1;
-			break;
+			if (pos - 1 == end)
+				break;
+			spool_open(&c->ent_in);
+			while ((r = pkg_read(c->in, buf, 256 * 1024)) > 0)
+				spool_write(&c->ent_in, buf, r);
+			spool_finish(&c->ent_in);
+			c->ent_spooled = 1;
+			continue;
 		}
 		c->head = xreallocarray(c->head, c->nhead + 1, sizeof(*c->head));
 		memset(&c->head[c->nhead], 0, sizeof(*c->head));
@@ -88,6 +149,7 @@ read_head(struct conv *c)
 			pkg_slurp(c->in, &sb, CONV_MAX_CONTENT_TSV);
 			cv_links_content(&c->links, sb.buf != NULL ? sb.buf :
 			    "", sb.len);
+			space_rows(c, sb.buf != NULL ? sb.buf : "", sb.len);
 			spool_open(&c->head[c->nhead].sp);
 			spool_write(&c->head[c->nhead].sp, sb.buf != NULL ?
 			    sb.buf : "", sb.len);
@@ -163,6 +225,12 @@ cleanup(struct conv *c)
 	free(c->personal_from);
 	free(c->personal_to);
 	db_close(&c->db);
+	for (i = 0; i < c->nspace_keys; i++)
+		free(c->space_keys[i]);
+	free(c->space_keys);
+	if (c->ent_in.buf != NULL)
+		spool_close(&c->ent_in);
+	manifest_free(&c->mo);
 	for (i = 0; i < c->nhead; i++) {
 		free(c->head[i].name);
 		if (c->head[i].sp.buf != NULL)
@@ -240,7 +308,8 @@ main(int argc, char *argv[])
 	uint64_t unmapped = 0;
 	int rc;
 
-	c.users_out.fd = c.ent_out.fd = -1;
+	c.users_out.fd = c.ent_out.fd = c.ent_in.fd = -1;
+	manifest_init(&c.mo);
 	cv_jira_init(&c.jira);
 	fe_start(&fe, &prog, argc, argv);
 	c.input = fe.input;
@@ -279,9 +348,14 @@ main(int argc, char *argv[])
 		cleanup(&c);
 		return SP_EXIT_FAIL;
 	}
+	/* Stream the rewrite into the output when everything its
+	 * manifest needs ahead of entities.xml is known now. */
+	if (cv_personal_decide(&c) && !c.dry_run)
+		cv_output_begin(&c);
 	cv_rewrite_entities(&c);
 	cv_jira_report(&c.jira);
-	pkg_skip(c.in);
+	if (!c.ent_spooled)
+		pkg_skip(c.in);
 	cv_refs_check(&c);
 	spool_open(&c.users_out);
 	cu_write_tsv(&c, &c.users_out);

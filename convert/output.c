@@ -139,67 +139,154 @@ cv_refs_summary(struct conv *c)
 	sb_free(&sb);
 }
 
-void
-cv_output_package(struct conv *c)
+/* Is name one of the head members read before the rewrite? */
+static int
+in_head(const struct conv *c, const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, PKG_ENTITIES) == 0)
+		return 1;
+	for (i = 0; i < c->nhead; i++)
+		if (strcmp(c->head[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The facts known before the rewrite. */
+static void
+first_facts(struct conv *c, struct manifest *m)
+{
+	manifest_copy_facts(m, pkg_manifest(c->in));
+	manifest_set(m, "stage", "convert");
+	manifest_set(m, "producer", "spaceport-convert " SPACEPORT_VERSION);
+	manifest_set(m, "normalised", "1");
+	cu_facts(c, m);
+	if (c->personal_from != NULL) {
+		manifest_set(m, "convert.personal-space.from",
+		    c->personal_from);
+		manifest_set(m, "convert.personal-space.key", c->personal_to);
+	}
+}
+
+/* The facts the rewrite learnt. */
+static void
+last_facts(struct conv *c, struct manifest *m)
+{
+	manifest_setu(m, "convert.user-objects-rewritten", c->users_rewritten);
+	manifest_setu(m, "convert.user-objects-added", c->users_added);
+	manifest_setu(m, "convert.objects-changed", c->objects_changed);
+	ref_facts(c, m);
+	cv_links_facts(&c->links, m);
+	manifest_setu(m, "convert.dropped-characters", c->dropped);
+	manifest_setu(m, "convert.findings", report_count());
+}
+
+/*
+ * The output's manifest and the head before entities.xml.  Order: the
+ * head members but users.tsv (relations.tsv and the descriptor before
+ * entities.xml: pack rebuilds collections while it reads), entities.xml,
+ * users.tsv (made after the rewrite), then every other member as it
+ * came.  Streaming (c->po set on return), entities.xml and users.tsv are
+ * listed without sizes, and a member the input streamed stays streamed.
+ */
+static struct pkg_out *
+output_start(struct conv *c, int streaming)
 {
 	const struct manifest *mi = pkg_manifest(c->in);
-	struct manifest mo;
-	struct pkg_out *po;
 	const struct pkg_member *m;
-	char *buf;
-	size_t i, r;
+	struct pkg_out *po;
+	size_t i;
 
-	manifest_init(&mo);
-	manifest_copy_facts(&mo, mi);
-	manifest_set(&mo, "stage", "convert");
-	manifest_set(&mo, "producer", "spaceport-convert " SPACEPORT_VERSION);
-	manifest_set(&mo, "normalised", "1");
-	cu_facts(c, &mo);
-	manifest_setu(&mo, "convert.user-objects-rewritten", c->users_rewritten);
-	manifest_setu(&mo, "convert.user-objects-added", c->users_added);
-	manifest_setu(&mo, "convert.objects-changed", c->objects_changed);
-	ref_facts(c, &mo);
-	cv_links_facts(&c->links, &mo);
-	if (c->personal_from != NULL) {
-		manifest_set(&mo, "convert.personal-space.from",
-		    c->personal_from);
-		manifest_set(&mo, "convert.personal-space.key", c->personal_to);
+	first_facts(c, &c->mo);
+	if (!streaming)
+		last_facts(c, &c->mo);
+	else	/* for pack's progress line: the input's size */
+		manifest_setu(&c->mo, PKG_FACT_ESTIMATE PKG_ENTITIES,
+		    c->ent_spooled ? c->ent_in.size :
+		    manifest_member(mi, PKG_ENTITIES)->size);
+	for (i = 0; i < c->nhead; i++)
+		if (!c->head[i].is_users)
+			manifest_add_member(&c->mo, c->head[i].name,
+			    c->head[i].sp.size, c->head[i].sp.crc);
+	if (streaming) {
+		manifest_add_streamed(&c->mo, PKG_ENTITIES);
+		manifest_add_streamed(&c->mo, PKG_USERS);
+	} else {
+		manifest_add_member(&c->mo, PKG_ENTITIES, c->ent_out.size,
+		    c->ent_out.crc);
+		manifest_add_member(&c->mo, PKG_USERS, c->users_out.size,
+		    c->users_out.crc);
 	}
-	manifest_setu(&mo, "convert.dropped-characters", c->dropped);
-	manifest_setu(&mo, "convert.findings", report_count());
 	for (i = 0; i < mi->nmem; i++) {
 		m = &mi->mem[i];
-		if (strcmp(m->name, PKG_USERS) == 0)
-			manifest_add_member(&mo, m->name, c->users_out.size,
-			    c->users_out.crc);
-		else if (strcmp(m->name, PKG_ENTITIES) == 0)
-			manifest_add_member(&mo, m->name, c->ent_out.size,
-			    c->ent_out.crc);
+		if (in_head(c, m->name))
+			continue;
+		if (m->known)
+			manifest_add_member(&c->mo, m->name, m->size, m->crc);
 		else
-			manifest_add_member(&mo, m->name, m->size, m->crc);
+			manifest_add_streamed(&c->mo, m->name);
 	}
 
 	po = pkg_create(c->out != NULL ? PKG_OUT_FILE : c->outdir != NULL ?
 	    PKG_OUT_DIR : PKG_OUT_STDOUT, c->out != NULL ? c->out : c->outdir);
-	pkg_put_manifest(po, &mo);
-	for (i = 0; i < c->nhead; i++) {
-		if (c->head[i].is_users)
-			pkg_put_fd(po, PKG_USERS, c->users_out.fd,
-			    c->users_out.size);
-		else
+	pkg_put_manifest(po, &c->mo);
+	for (i = 0; i < c->nhead; i++)
+		if (!c->head[i].is_users)
 			pkg_put_fd(po, c->head[i].name, c->head[i].sp.fd,
 			    c->head[i].sp.size);
-	}
-	pkg_put_fd(po, PKG_ENTITIES, c->ent_out.fd, c->ent_out.size);
-	/* The rest (attachments, plugin data) streams through unchanged. */
+	pkg_begin(po, PKG_ENTITIES, streaming ? PKG_SIZE_UNKNOWN :
+	    c->ent_out.size);
+	return po;
+}
+
+void
+cv_output_begin(struct conv *c)
+{
+	c->po = output_start(c, 1);
+}
+
+void
+cv_output_package(struct conv *c)
+{
+	const struct manifest *mi;
+	struct manifest late;
+	struct pkg_out *po = c->po;
+	const struct pkg_member *m;
+	char *buf;
+	size_t i, r;
+
 	buf = xmalloc(COPYBUF);
+	if (po == NULL) {
+		/* not streamed: entities.xml from its spool */
+		po = output_start(c, 0);
+		while ((r = io_read(c->ent_out.fd, buf, COPYBUF,
+		    "entities.xml spool")) > 0)
+			pkg_write(po, buf, r);
+		pkg_end(po);
+	} else {
+		/* streamed (pkg_end done by the rewrite): the facts the
+		 * rewrite learnt, and any the input gave since, before
+		 * users.tsv */
+		manifest_init(&late);
+		last_facts(c, &late);
+		pkg_facts(po, &late);
+		manifest_free(&late);
+	}
+	pkg_put_fd(po, PKG_USERS, c->users_out.fd, c->users_out.size);
+	/* The rest (attachments, plugin data) streams through unchanged. */
 	while (pkg_next(c->in, &m)) {
-		pkg_begin(po, m->name, m->size);
+		pkg_begin(po, m->name, m->known ? m->size : PKG_SIZE_UNKNOWN);
 		while ((r = pkg_read(c->in, buf, COPYBUF)) > 0)
 			pkg_write(po, buf, r);
 		pkg_end(po);
 	}
 	free(buf);
+	/* Facts the input gave after the head (its end record). */
+	mi = pkg_manifest(c->in);
+	for (i = 0; i < mi->nkv; i++)
+		if (manifest_get(&c->mo, mi->key[i]) == NULL)
+			pkg_fact(po, mi->key[i], mi->val[i]);
 	pkg_commit(po);
-	manifest_free(&mo);
+	c->po = NULL;
 }

@@ -80,7 +80,11 @@ state_outcome(int st, enum outcome if_account)
 static void
 emit(struct conv *c, const void *p, size_t n)
 {
-	if (n > 0)
+	if (n == 0)
+		return;
+	if (c->po != NULL)	/* streaming into the output package */
+		pkg_write(c->po, p, n);
+	else
 		spool_write(&c->ent_out, p, n);
 }
 
@@ -399,7 +403,14 @@ personal_space(struct rw *rw, const struct xmember *m)
 	int st;
 
 	st = cu_lookup(c, NULL, m->value + 1, &u);
-	if (st == US_ACCOUNT && c->personal_from == NULL &&
+	if (c->have_space_rows) {
+		/* decided before the rewrite (cv_personal_decide) */
+		if (c->personal_from != NULL &&
+		    strcmp(c->personal_from, m->value) == 0) {
+			count(rw, REF_PERSONAL_SPACE, OUT_REWRITTEN);
+			return;
+		}
+	} else if (st == US_ACCOUNT && c->personal_from == NULL &&
 	    personal_space_key(u->account, key) > 0) {
 		c->personal_from = xstrdup(m->value);
 		c->personal_to = xstrdup(key);
@@ -413,6 +424,37 @@ personal_space(struct rw *rw, const struct xmember *m)
 	    "cloud account" : c->personal_from != NULL ? "the package has "
 	    "another personal space (one is renamed per package)" :
 	    "the owner's account id makes no key");
+}
+
+/*
+ * The same decision before the rewrite, so that it can be in the output's
+ * manifest ahead of entities.xml (pack renames while it reads): the first
+ * personal space, in document order, whose owner maps to an account and
+ * makes a key.  content.tsv lists every Space object in document order,
+ * so the decision is the one personal_space() would make object by
+ * object.
+ */
+int
+cv_personal_decide(struct conv *c)
+{
+	struct uinfo *u;
+	char key[PERSONAL_KEY_MAX];
+	const char *k;
+	size_t i;
+
+	if (!c->have_space_rows)
+		return 0;
+	for (i = 0; i < c->nspace_keys && c->personal_from == NULL; i++) {
+		k = c->space_keys[i];
+		if (k[0] != '~' || personal_key_is_cloud(k))
+			continue;
+		if (cu_lookup(c, NULL, k + 1, &u) == US_ACCOUNT &&
+		    personal_space_key(u->account, key) > 0) {
+			c->personal_from = xstrdup(k);
+			c->personal_to = xstrdup(key);
+		}
+	}
+	return 1;
 }
 
 /* ---- OutgoingLink ---------------------------------------------------- */
@@ -562,8 +604,13 @@ cv_rewrite_entities(struct conv *c)
 	rw.uctx.fn = body_ref;
 	rw.uctx.ctx = &rw;
 	strcpy(rw.memsep, "\n");
-	spool_open(&c->ent_out);
-	xmlcheck_rd_init(&gate, pkg_read_fn, c->in, PKG_ENTITIES);
+	if (c->po == NULL)
+		spool_open(&c->ent_out);
+	if (c->ent_spooled)	/* met before the head's end: read back */
+		xmlcheck_rd_init(&gate, spool_read_fn, &c->ent_in,
+		    PKG_ENTITIES);
+	else
+		xmlcheck_rd_init(&gate, pkg_read_fn, c->in, PKG_ENTITIES);
 	r = ent_open(xmlcheck_read_fn, &gate, PKG_ENTITIES,
 	    pkg_max_object(pkg_manifest(c->in), CONV_MAX_OBJECT));
 	if (r == NULL)
@@ -583,7 +630,10 @@ cv_rewrite_entities(struct conv *c)
 	trailer(&rw, gap, gaplen);
 	ent_close(r);
 	xmlcheck_rd_finish(&gate);
-	spool_finish(&c->ent_out);
+	if (c->po != NULL)
+		pkg_end(c->po);		/* its check record */
+	else
+		spool_finish(&c->ent_out);
 	splice_free(&rw.sp);
 	body_free(rw.body);
 	free(rw.bodyrepl);

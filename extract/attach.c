@@ -310,7 +310,8 @@ attach_check(struct extract *x)
 		    "%s: file without an attachment object",
 		    sqlite3_column_text(st, 0));
 	db_finalize(st);
-	attach_members(x);
+	if (x->outm == NULL)	/* not made before the scan (streaming) */
+		attach_members(x);
 }
 
 static int

@@ -79,7 +79,9 @@ struct extract {
 	struct zipin	*zip;
 	struct props	 desc;
 	struct strbuf	 desc_raw;
-	struct spool	 ent;		/* sanitised entities.xml */
+	struct spool	 ent;		/* sanitised entities.xml (not streamed) */
+	struct pkg_out	*po;		/* the package while entities.xml streams
+					   into it (write_stream_begin), or NULL */
 	struct sanitizer san;
 	struct db	 db;		/* working db: attachments, relations */
 	struct inventory *inv;
@@ -180,6 +182,14 @@ void	 content_object(struct extract *, const struct xobj *);
 void	 content_finish(struct extract *);
 void	 content_free(struct extract *);
 /* write.c */
+/* Streaming (format 2, docs/package-format.md section 8): create the
+ * package and write its manifest and the start of entities.xml, which
+ * the scan then writes into x->po as it reads it.  Needs the member list
+ * (attach_members) before the scan: not for --space or
+ * --attachments-from, whose members the scan decides. */
+void	 write_stream_begin(struct extract *, enum pkg_outkind, const char *path);
+/* Everything else (after the scan), then commit.  Without
+ * write_stream_begin, the whole package from the spooled entities.xml. */
 void	 write_package(struct extract *, enum pkg_outkind, const char *path);
 
 #endif

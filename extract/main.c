@@ -249,6 +249,18 @@ main(int argc, char *argv[])
 	if (x.inventory_path != NULL)
 		x.inv = inventory_open(x.inventory_path);
 	x.xm = xmacros_new();
+	/* Stream entities.xml into the package while scanning it, unless
+	 * the scan decides the members (--space, --attachments-from) or
+	 * nothing may be written before the findings are known (--strict
+	 * on standard output: a file or directory is only renamed into
+	 * place at the end). */
+	if (!fe.nowrite && x.space_key == NULL && x.store_dir == NULL &&
+	    !(fe.strict && fe.out == NULL && fe.outdir == NULL)) {
+		attach_members(&x);
+		write_stream_begin(&x, fe.out != NULL ? PKG_OUT_FILE :
+		    fe.outdir != NULL ? PKG_OUT_DIR : PKG_OUT_STDOUT,
+		    fe.out != NULL ? fe.out : fe.outdir);
+	}
 	first_pass(&x);
 	if (x.space_key != NULL)
 		space_cut(&x);
@@ -267,8 +279,11 @@ main(int argc, char *argv[])
 	xmacros_finish(x.xm);
 	x.nfinal = users_final(&x, &x.final);
 
-	if (!fe.nowrite && fe.strict && report_count() > 0)
+	if (!fe.nowrite && fe.strict && report_count() > 0) {
 		diag_warn(NULL, 0, "findings under --strict: no package written");
+		pkg_abandon(x.po);
+		x.po = NULL;
+	}
 	else if (!fe.nowrite)
 		write_package(&x, fe.out != NULL ? PKG_OUT_FILE :
 		    fe.outdir != NULL ? PKG_OUT_DIR : PKG_OUT_STDOUT,

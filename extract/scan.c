@@ -96,7 +96,10 @@ refill(struct scan *s)
 			s->eof = 1;
 		sanitize_chunk(&s->x->san, s->in, r, s->eof, &s->out);
 		if (s->out.len > 0) {
-			spool_write(&s->x->ent, s->out.buf, s->out.len);
+			if (s->x->po != NULL)	/* streaming into the package */
+				pkg_write(s->x->po, s->out.buf, s->out.len);
+			else
+				spool_write(&s->x->ent, s->out.buf, s->out.len);
 			count_escapes(s, s->out.buf, s->out.len);
 		}
 		if (xmlcheck_feed(s->xml, s->out.buf, s->out.len, s->eof) != 0)
@@ -288,7 +291,8 @@ scan_entities(struct extract *x)
 	s.uctx.fn = body_ref;
 	s.uctx.ctx = &s;
 	sanitize_init(&x->san, PKG_ENTITIES);
-	spool_open(&x->ent);
+	if (x->po == NULL)
+		spool_open(&x->ent);
 
 	s.xml = xmlcheck_new(PKG_ENTITIES);
 
@@ -305,7 +309,10 @@ scan_entities(struct extract *x)
 		;
 	ent_close(r);
 	xmlcheck_free(s.xml);
-	spool_finish(&x->ent);
+	if (x->po != NULL)
+		pkg_end(x->po);		/* its check record */
+	else
+		spool_finish(&x->ent);
 	sb_free(&s.out);
 	free(s.in);
 	body_free(s.body);

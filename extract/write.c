@@ -1,14 +1,23 @@
 /*
  * write.c - writing the package (docs/package-format.md §2).
  *
- * Everything before the attachments is known once the scan is done: the
- * manifest (sizes and CRC-32s come from the spool and from the zip's
- * central directory), the user table, the relations, the descriptor and
- * the sanitised entities.xml.  The other members then go out in strcmp
- * order during a second pass over the zip, which meets them in storage
- * order: a member whose turn has come streams straight through, one that
- * comes early waits in a spool file.  An export stored in sorted order
- * (or nearly) therefore streams with no extra copy.
+ * Streaming (the usual case): the manifest is written before the scan,
+ * listing entities.xml, users.tsv, relations.tsv and content.tsv without
+ * sizes (they are made while reading) and the descriptor and every other
+ * member with the size and CRC-32 of the zip's central directory; the
+ * scan writes entities.xml into the package as it sanitises it; the facts
+ * learnt by the scan follow in a facts record, then the three tables and
+ * the descriptor.  With --space or --attachments-from the members depend
+ * on the scan, and under --strict on standard output nothing may be
+ * written before the findings are known: then entities.xml is spooled and
+ * the package written after the scan in the version 1 order (users,
+ * relations, content, descriptor, entities.xml), every size known.
+ *
+ * Either way the other members then go out in strcmp order during a
+ * second pass over the zip, which meets them in storage order: a member
+ * whose turn has come streams straight through, one that comes early
+ * waits in a spool file.  An export stored in sorted order (or nearly)
+ * therefore streams with no extra copy.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +41,15 @@ is_special(const char *name)
 	    strcmp(name, PKG_DESCRIPTOR) == 0;
 }
 
+/* The facts known before the scan. */
+static void
+first_facts(struct extract *x, struct manifest *m)
+{
+	manifest_set(m, "stage", "extract");
+	manifest_set(m, "producer", "spaceport-extract " SPACEPORT_VERSION);
+	manifest_setu(m, PKG_FACT_MAX_OBJECT, x->max_object);
+}
+
 static void
 facts(struct extract *x, struct manifest *m, uint64_t nusers)
 {
@@ -40,10 +58,8 @@ facts(struct extract *x, struct manifest *m, uint64_t nusers)
 	char key[256];
 	int k;
 
-	manifest_set(m, "stage", "extract");
-	manifest_set(m, "producer", "spaceport-extract " SPACEPORT_VERSION);
+	first_facts(x, m);
 	manifest_set(m, "writer", x->legacy_collections ? "legacy" : "new");
-	manifest_setu(m, PKG_FACT_MAX_OBJECT, x->max_object);
 	for (i = 0; i < x->desc.n; i++) {
 		snprintf(key, sizeof(key), "descriptor.%s", x->desc.key[i]);
 		manifest_set(m, key, x->desc.val[i]);
@@ -156,6 +172,46 @@ out_index(struct extract *x, const char *name)
 	return x->noutm;
 }
 
+/* The members after the fixed ones, from x->outm. */
+static void
+add_rest(struct extract *x, struct manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < x->noutm; i++)
+		manifest_add_member(m, x->outm[i].name, x->outm[i].size,
+		    x->outm[i].crc);
+	manifest_setu(m, "count.members", m->nmem);
+}
+
+void
+write_stream_begin(struct extract *x, enum pkg_outkind kind, const char *path)
+{
+	const struct zipin_entry *d = zipin_entry(x->zip, PKG_DESCRIPTOR);
+	const struct zipin_entry *en = zipin_entry(x->zip, PKG_ENTITIES);
+	struct manifest m;
+
+	if (en == NULL || d == NULL)	/* as first_pass says it */
+		diag_die(SP_EXIT_FAIL, zipin_label(x->zip), 0, "no %s: not a "
+		    "confluence export", en == NULL ? PKG_ENTITIES :
+		    PKG_DESCRIPTOR);
+	manifest_init(&m);
+	first_facts(x, &m);
+	/* for the next stage's progress line: the zip's size before
+	 * sanitising (a few bytes off at most) */
+	manifest_setu(&m, PKG_FACT_ESTIMATE PKG_ENTITIES, en->size);
+	manifest_add_streamed(&m, PKG_ENTITIES);
+	manifest_add_streamed(&m, PKG_USERS);
+	manifest_add_streamed(&m, PKG_RELATIONS);
+	manifest_add_streamed(&m, PKG_CONTENT);
+	manifest_add_member(&m, PKG_DESCRIPTOR, d->size, d->crc);
+	add_rest(x, &m);
+	x->po = pkg_create(kind, path);
+	pkg_put_manifest(x->po, &m);
+	pkg_begin(x->po, PKG_ENTITIES, PKG_SIZE_UNKNOWN);
+	manifest_free(&m);
+}
+
 void
 write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 {
@@ -182,26 +238,32 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 
 	manifest_init(&m);
 	facts(x, &m, nu);
-	manifest_add_member(&m, PKG_USERS, users.size, users.crc);
-	manifest_add_member(&m, PKG_RELATIONS, rel.size, rel.crc);
-	manifest_add_member(&m, PKG_CONTENT, x->content.size, x->content.crc);
-	manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
-	    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
-	manifest_add_member(&m, PKG_ENTITIES, x->ent.size, x->ent.crc);
 	e = x->outm;
 	n = x->noutm;
-	for (i = 0; i < n; i++)
-		manifest_add_member(&m, e[i].name, e[i].size, e[i].crc);
-	manifest_setu(&m, "count.members", m.nmem);
-
-	o = pkg_create(kind, path);
-	pkg_put_manifest(o, &m);
+	if ((o = x->po) != NULL) {
+		/* streaming: entities.xml is in, the scan's facts follow */
+		manifest_setu(&m, "count.members", 5 + n);
+		pkg_facts(o, &m);
+		pkg_flush_facts(o);
+	} else {
+		manifest_add_member(&m, PKG_USERS, users.size, users.crc);
+		manifest_add_member(&m, PKG_RELATIONS, rel.size, rel.crc);
+		manifest_add_member(&m, PKG_CONTENT, x->content.size,
+		    x->content.crc);
+		manifest_add_member(&m, PKG_DESCRIPTOR, x->desc_raw.len,
+		    io_crc32(0, x->desc_raw.buf, x->desc_raw.len));
+		manifest_add_member(&m, PKG_ENTITIES, x->ent.size, x->ent.crc);
+		add_rest(x, &m);
+		o = pkg_create(kind, path);
+		pkg_put_manifest(o, &m);
+	}
 	pkg_put_fd(o, PKG_USERS, users.fd, users.size);
 	spool_close(&users);
 	pkg_put_fd(o, PKG_RELATIONS, rel.fd, rel.size);
 	pkg_put_fd(o, PKG_CONTENT, x->content.fd, x->content.size);
 	pkg_put(o, PKG_DESCRIPTOR, x->desc_raw.buf, x->desc_raw.len);
-	pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
+	if (x->po == NULL)
+		pkg_put_fd(o, PKG_ENTITIES, x->ent.fd, x->ent.size);
 	spool_close(&rel);
 
 	/* The rest, in sorted order (x->outm is sorted).  Zip members come
@@ -260,6 +322,7 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 		diag_die(SP_EXIT_FAIL, zipin_label(x->zip), 0, "member %s "
 		    "missing on the second pass", e[next].name);
 	pkg_commit(o);
+	x->po = NULL;
 	if (ea.fd != -1)
 		close(ea.fd);
 	free(ea.off);

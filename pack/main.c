@@ -45,6 +45,10 @@ struct state {
 	int		 have_desc;
 	struct spool	 ents;
 	int		 have_ents;
+	struct spool	 ents_in;	/* entities.xml met before the head's
+					   end (extract's order), held */
+	int		 ents_held;
+	long		 ents_at;	/* its index in the member list */
 	int		 head_written;
 	struct pack_held *held;		/* members inside the head (read.c) */
 	struct pack_zip	*zip;
@@ -205,15 +209,14 @@ fd_read(void *ctx, void *buf, size_t n)
  * it back into the spool that is written to the zip.
  */
 static void
-rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
+rename_later(struct state *s, ent_read_fn rd, void *rdctx, struct pack_ent *e)
 {
 	struct spool first;
 	struct pack_stats st2;
 	int i;
 
-	s->st.entities_in = m->size;
 	spool_open(&first);
-	pack_entities(e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &first);
+	pack_entities(e, rd, rdctx, PKG_ENTITIES, spool_wr, &first);
 	spool_finish(&first);
 	if (s->st.spaces != 1 || s->st.space_key_seen == NULL)
 		diag_die(SP_EXIT_FAIL, PKG_ENTITIES, 0, "--space-key: the "
@@ -240,12 +243,25 @@ rename_later(struct state *s, const struct pkg_member *m, struct pack_ent *e)
 	s->have_ents = 1;
 }
 
+/* The writer (legacy or 8.3+) from the facts read so far: a streamed
+ * package gives them after entities.xml in extract's order, so this is
+ * asked again when they are needed. */
 static void
-do_entities(struct state *s, const struct pkg_member *m)
+writer_facts(struct state *s)
+{
+	s->st.writer = manifest_get(s->mf, "writer");
+	s->st.rebuild = s->st.writer != NULL &&
+	    strcmp(s->st.writer, "new") == 0;
+}
+
+/* entities.xml, read through rd (the package, or the held spool). */
+static void
+do_entities(struct state *s, ent_read_fn rd, void *rdctx)
 {
 	struct pack_ent e;
 	const char *k;
 
+	writer_facts(s);
 	/* The key --space-key renames: the descriptor's spaceKey. */
 	k = s->have_desc ? props_get(&s->desc, "spaceKey") : NULL;
 	if (k == NULL || *k == '\0')
@@ -269,7 +285,7 @@ do_entities(struct state *s, const struct pkg_member *m)
 	e.max_object = s->max_object;
 	e.rel = s->rel;
 	if (s->o->space_key != NULL && s->old_key == NULL) {
-		rename_later(s, m, &e);
+		rename_later(s, rd, rdctx, &e);
 		return;
 	}
 	if (s->o->space_key != NULL) {
@@ -280,10 +296,41 @@ do_entities(struct state *s, const struct pkg_member *m)
 		e.old_key = s->old_key;
 		e.new_key = s->o->space_key;
 	}
-	s->st.entities_in = m->size;
 	spool_open(&s->ents);
-	pack_entities(&e, pkg_read_fn, s->in, PKG_ENTITIES, spool_wr, &s->ents);
+	pack_entities(&e, rd, rdctx, PKG_ENTITIES, spool_wr, &s->ents);
 	s->have_ents = 1;
+}
+
+/* entities.xml from the package, or held until the head is complete. */
+static void
+entities_member(struct state *s, const struct pkg_member *m, long head_end)
+{
+	char buf[65536];
+	size_t r;
+
+	s->ents_at = m - s->mf->mem;
+	if (s->ents_at == head_end) {
+		do_entities(s, pkg_read_fn, s->in);
+		s->st.entities_in = m->size;	/* checked by now */
+		return;
+	}
+	spool_open(&s->ents_in);
+	while ((r = pkg_read(s->in, buf, sizeof(buf))) > 0)
+		spool_write(&s->ents_in, buf, r);
+	spool_finish(&s->ents_in);
+	s->ents_held = 1;
+}
+
+/* The head is complete: held entities.xml is read now. */
+static void
+held_entities(struct state *s)
+{
+	if (!s->ents_held)
+		return;
+	do_entities(s, spool_read_fn, &s->ents_in);
+	s->st.entities_in = s->ents_in.size;
+	spool_close(&s->ents_in);
+	s->ents_held = 0;
 }
 
 static void
@@ -469,6 +516,10 @@ pack_members(struct state *s)
 	long head_end = pack_head_end(s->mf);
 
 	while (pkg_next(s->in, &m)) {
+		if (!s->head_written && m - s->mf->mem > head_end)
+			held_entities(s);
+		if (strcmp(m->name, PKG_RELATIONS) == 0)
+			writer_facts(s);
 		if (strcmp(m->name, PKG_RELATIONS) == 0 && s->st.rebuild &&
 		    s->rel == NULL)
 			s->rel = pack_rel_load(s->in, &s->st);
@@ -486,8 +537,9 @@ pack_members(struct state *s)
 				    "cloud descriptor was written without it");
 				pkg_skip(s->in);
 			}
-		} else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s->have_ents)
-			do_entities(s, m);
+		} else if (strcmp(m->name, PKG_ENTITIES) == 0 && !s->have_ents &&
+		    !s->ents_held)
+			entities_member(s, m, head_end);
 		else if (!s->head_written && m - s->mf->mem < head_end)
 			pack_hold(&s->held, s->in, m);
 		else {
@@ -496,6 +548,7 @@ pack_members(struct state *s)
 			copy_member(s, m);
 		}
 	}
+	held_entities(s);
 	if (!s->head_written)
 		write_head(s);
 }
@@ -612,12 +665,10 @@ main(int argc, char **argv)
 		    "spaceport-convert first, or --force",
 		    manifest_get(s.mf, "stage") != NULL ?
 		    manifest_get(s.mf, "stage") : "unknown");
-	s.st.writer = manifest_get(s.mf, "writer");
-	link_facts(s.mf, &s.st);
+	writer_facts(&s);
 	personal_rename(s.mf, &o);
 	s.st.new_key = o.space_key;
 	s.st.personal = o.personal;
-	s.st.rebuild = s.st.writer != NULL && strcmp(s.st.writer, "new") == 0;
 	if (o.verify != NULL)
 		s.census = pack_census_new();
 
@@ -632,6 +683,8 @@ main(int argc, char **argv)
 	s.zip = pack_zip_open(fd, fe.out != NULL ? fe.out : "<stdout>");
 	pack_zip_threads(s.zip, o.jobs ? o.jobs : pack_zip_ncpu());
 	pack_members(&s);
+	/* convert's counts come at the end of a streamed package */
+	link_facts(s.mf, &s.st);
 	pack_zip_close(s.zip);
 	s.st.zip_bytes = pack_zip_bytes(s.zip);
 	{

@@ -8,6 +8,7 @@
 # diagnostics go to stderr prefixed with "# ".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP	# for the tests' python helpers (tests/pkgread.py)
 BIN=${SPACEPORT_BIN:-$TOP/bin}
 FIX=$TOP/fixtures
 PATH=$BIN:$PATH

@@ -30,8 +30,10 @@
 GEN=$TOP/bench/gen
 CHK=$T/check.py
 cat >"$CHK" <<'PY'
-import collections, csv, html, io, json, re, sys, tarfile, zipfile
+import collections, csv, html, io, json, os, re, sys, zipfile
 import xml.etree.ElementTree as ET
+sys.path.insert(0, os.environ["TOP"] + "/tests")
+import pkgread
 
 tsv, orig_zip, pkg, report, mode, own = sys.argv[1:7]
 col = "outcome_site" if mode == "site" else "outcome"
@@ -51,9 +53,9 @@ def bodies(data):
 
 with zipfile.ZipFile(orig_zip) as z:
     orig = bodies(z.read("entities.xml"))
-with tarfile.open(pkg) as t:
-    conv = bodies(t.extractfile("entities.xml").read())
-    manifest = t.extractfile("spaceport/manifest.tsv").read().decode()
+_, facts, members = pkgread.read(pkg)
+conv = bodies(dict(members)["entities.xml"])
+manifest = "".join("%s\t%s\n" % kv for kv in facts)
 rep = json.load(open(report))
 
 ATTRS = r'((?:\s+[\w:-]+="[^"]*")*)'

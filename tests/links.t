@@ -23,9 +23,10 @@ conv="spaceport-convert -q --unmapped former"
 # decoded, one JSON string a line (python3's XML parser: an independent
 # reader).
 cat >"$T/bodies.py" <<'PY'
-import json, sys, tarfile, xml.etree.ElementTree as ET
-t = tarfile.open(sys.argv[1])
-root = ET.fromstring(t.extractfile("entities.xml").read())
+import json, os, sys, xml.etree.ElementTree as ET
+sys.path.insert(0, os.environ["TOP"] + "/tests")
+import pkgread
+root = ET.fromstring(dict(pkgread.read(sys.argv[1])[2])["entities.xml"])
 for o in root.iter("object"):
     if o.get("class") == "BodyContent":
         for p in o.findall("property"):
@@ -138,7 +139,9 @@ check "baseurls: the other bodies unchanged" \
 
 # counts: the report, the manifest, the findings, against the table
 cat >"$T/counts.py" <<'PY'
-import collections, json, sys, tarfile
+import collections, json, os, sys
+sys.path.insert(0, os.environ["TOP"] + "/tests")
+import pkgread
 rows = json.load(open(sys.argv[1]))
 rep = json.load(open(sys.argv[2]))
 want = collections.Counter((r[3], r[4]) for r in rows)
@@ -148,8 +151,7 @@ for form, outs in rep["links"]["forms"].items():
         if n:
             got[(form, o)] = n
 ok = want == got
-mf = dict(l.split("\t", 1) for l in tarfile.open(sys.argv[3]).extractfile(
-    "spaceport/manifest.tsv").read().decode().splitlines() if "\t" in l)
+mf = dict(pkgread.read(sys.argv[3])[1])
 mgot = collections.Counter()
 for k, v in mf.items():
     if k.startswith("convert.link.") and k.count(".") == 3:
@@ -283,13 +285,15 @@ spaceport-convert --server-url ftp://x -o "$T/u.pkg" "$T/xwiki-links-broken.pkg"
 is "$?" 2 "--server-url ftp://x: usage error"
 like "$(cat "$T/u.err")" 'server-url ftp://x' "--server-url: says which"
 # a package without content.tsv (an older extract): refused, not guessed
-mkdir -p "$T/old" && tar -xf "$T/xwiki-links-broken.pkg" -C "$T/old"
+# (made as format 1 is: the directory form's manifest, every size known)
+mkdir -p "$T/old" && python3 "$TOP/tests/pkgread.py" unpack "$T/xwiki-links-broken.pkg" "$T/old"
 python3 - "$T/old" <<'PY'
 import sys, os
 d = sys.argv[1]
 os.remove(os.path.join(d, "spaceport/content.tsv"))
 m = os.path.join(d, "spaceport/manifest.tsv")
 lines = [l for l in open(m).read().splitlines(True) if "spaceport/content.tsv" not in l]
+lines[0] = "spaceport-package\t1\n"
 open(m, "w").write("".join(lines))
 PY
 (cd "$T/old" && tar -cf "$T/old.pkg" spaceport/manifest.tsv $(awk -F'\t' '$1=="member"{print $2}' spaceport/manifest.tsv))

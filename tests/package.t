@@ -172,11 +172,14 @@ lines = open(p).read().split("\n")
 i = [k for k, l in enumerate(lines) if l.startswith("member\texportDescriptor.properties\t")][0]
 lines.insert(i, "member\tnewer.txt\t%d\t%08x" % (len(data), zlib.crc32(data)))
 open(p, "w").write("\n".join(lines))
-# the same package as a tar stream, in manifest order
+# the same package as a tar stream, in manifest order, ended (format 2)
+# by an empty end record
 t = tarfile.open(sys.argv[2], "w", format=tarfile.USTAR_FORMAT)
 names = ["spaceport/manifest.tsv"] + [l.split("\t")[1] for l in lines if l.startswith("member\t")]
 for n in names:
     t.add(os.path.join(d, n), arcname=n)
+assert lines[0] == "spaceport-package\t2", lines[0]
+t.addfile(tarfile.TarInfo("spaceport/end.tsv"))
 t.close()
 PY
 zipcheck() {	# the zip: descriptor, entities.xml, then newer.txt with its bytes

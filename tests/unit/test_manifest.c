@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
@@ -130,8 +131,69 @@ test_messages(void)
 	t = "spaceport-package\t9\n";
 	ok(parse(t, strlen(t), err, sizeof(err), &m) == -1, "version 9 refused");
 	is_str(err, "manifest.tsv:1: package format version 9 is not supported "
-	    "(this program reads 1)", "  saying so");
+	    "(this program reads 1 to 2)", "  saying so");
 	manifest_free(&m);
+
+	/* Format 2: "- -" for a member streamed, in version 2 only. */
+	t = "spaceport-package\t2\nmember\tentities.xml\t-\t-\n"
+	    "member\tb\t3\t0000000a\n";
+	ok(parse(t, strlen(t), err, sizeof(err), &m) == 0 && m.version == 2 &&
+	    m.nmem == 2 && !m.mem[0].known && m.mem[1].known &&
+	    m.mem[1].size == 3 && m.mem[1].crc == 10,
+	    "version 2: a streamed member and a known one");
+	manifest_free(&m);
+	t = HEAD "member\tentities.xml\t-\t-\n";
+	ok(parse(t, strlen(t), err, sizeof(err), &m) == -1,
+	    "version 1: \"- -\" refused (%s)", err);
+	manifest_free(&m);
+	t = "spaceport-package\t2\nmember\tentities.xml\t-\t00000000\n";
+	ok(parse(t, strlen(t), err, sizeof(err), &m) == -1,
+	    "version 2: a size \"-\" with a crc refused");
+	manifest_free(&m);
+	t = "spaceport-package\t2\nmember\tspaceport/check.tsv\t1\t00000000\n";
+	ok(parse(t, strlen(t), err, sizeof(err), &m) == -1,
+	    "a record's name is never a member");
+	manifest_free(&m);
+	/* Facts records: new keys join, a key given before is refused. */
+	t = HEAD;
+	parse(t, strlen(t), err, sizeof(err), &m);
+	t = "writer\tnew\ncount.users\t3\n";
+	ok(manifest_parse_facts(&m, t, strlen(t), "spaceport/facts.tsv", err,
+	    sizeof(err)) == 0 && strcmp(manifest_get(&m, "writer"), "new") == 0 &&
+	    manifest_getu(&m, "count.users") == 3, "facts record: facts join");
+	t = "x\t1\nstage\tconvert\n";
+	ok(manifest_parse_facts(&m, t, strlen(t), "spaceport/facts.tsv", err,
+	    sizeof(err)) == -1, "facts record: a fact given twice refused");
+	is_str(err, "spaceport/facts.tsv:2: fact stage given twice", "  saying so");
+	t = "member\ta\t1\t00000000\n";
+	ok(manifest_parse_facts(&m, t, strlen(t), "spaceport/facts.tsv", err,
+	    sizeof(err)) == -1, "facts record: no member lines");
+	manifest_free(&m);
+	/* Check records: exactly one member line with a size and crc. */
+	{
+		char *name = NULL;
+		uint64_t sz = 0;
+		uint32_t crc = 0;
+
+		t = "member\tentities.xml\t12\t0badf00d\n";
+		ok(manifest_parse_check(t, strlen(t), "spaceport/check.tsv", &name,
+		    &sz, &crc, err, sizeof(err)) == 0 && name != NULL &&
+		    strcmp(name, "entities.xml") == 0 && sz == 12 &&
+		    crc == 0x0badf00d, "check record parsed");
+		free(name);
+		t = "member\tentities.xml\t-\t-\n";
+		ok(manifest_parse_check(t, strlen(t), "spaceport/check.tsv", &name,
+		    &sz, &crc, err, sizeof(err)) == -1, "check record: \"- -\" "
+		    "refused");
+		t = "member\ta\t1\t00000000\nmember\tb\t1\t00000000\n";
+		ok(manifest_parse_check(t, strlen(t), "spaceport/check.tsv", &name,
+		    &sz, &crc, err, sizeof(err)) == -1, "check record: two "
+		    "lines refused");
+		t = "member\ta\t1\t0000000\r\n";
+		ok(manifest_parse_check(t, strlen(t), "spaceport/check.tsv", &name,
+		    &sz, &crc, err, sizeof(err)) == -1, "check record: CRLF "
+		    "refused");
+	}
 
 	t = HEAD "member\ta\t1\t00000000\nmember\ta\t1\t00000000\n";
 	ok(parse(t, strlen(t), err, sizeof(err), &m) == -1, "duplicate refused");
