@@ -240,6 +240,15 @@ outfile_commit(struct outfile *o)
 }
 
 void
+io_pipe_grow(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);	/* a hint only */
+}
+
+void
 outfile_abandon(struct outfile *o)
 {
 	diag_hold_signals();

@@ -70,6 +70,11 @@ void	 outfile_abandon(struct outfile *);
 char	*io_path_clean(const char *path);
 char	*io_tmp_beside(const char *path);
 
+/* fd a pipe: ask for a 1 MiB buffer (F_SETPIPE_SZ), so that the stages
+ * of a pipeline hand each other large pieces, not 64 KiB ones; anything
+ * else, or a refusal (a lower pipe-max-size), changes nothing. */
+void	 io_pipe_grow(int fd);
+
 /* The process umask (reading it means setting it: set it back at once). */
 mode_t	 io_umask(void);
 

@@ -721,6 +721,7 @@ pkg_open(const char *path)
 	if (path == NULL || strcmp(path, "-") == 0) {
 		p->label = xstrdup("<stdin>");
 		fd = 0;
+		io_pipe_grow(fd);
 	} else {
 		p->label = xstrdup(path);
 		if (stat(path, &st) == -1)
@@ -887,6 +888,7 @@ pkg_create(enum pkg_outkind kind, const char *path)
 			diag_die(SP_EXIT_USAGE, NULL, 0, "refusing to write a "
 			    "package to a terminal (use -o FILE or -d DIR, or "
 			    "redirect standard output)");
+		io_pipe_grow(STDOUT_FILENO);
 	} else if (kind == PKG_OUT_DIR) {
 		/* Refused before any work; checked again at the swap. */
 		o->path = io_path_clean(path);
@@ -915,6 +917,7 @@ pkg_create(enum pkg_outkind kind, const char *path)
 	 * unless told: fix it so a file and a pipe get the same bytes. */
 	if (archive_write_set_format_pax_restricted(o->ar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(o->ar, 1) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(o->ar, IOBUF) != ARCHIVE_OK ||
 	    archive_write_open_fd(o->ar, fd) != ARCHIVE_OK)
 		out_ar_die(o);
 	return o;

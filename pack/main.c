@@ -2,10 +2,18 @@
  * spaceport-pack - package -> zip that Confluence Cloud can import.
  *
  * Phases (one file each, see pack.h): read the package in stream order;
- * load relations.tsv into SQLite (8.3+ exports); rewrite entities.xml into
- * a spool file (its size must be known before its zip header); write
- * exportDescriptor.properties, entities.xml, then every other member as it
+ * load relations.tsv into SQLite (8.3+ exports); rewrite entities.xml
+ * straight into the zip, deflating it as it is rewritten, after the
+ * Cloud exportDescriptor.properties; then every other member as it
  * streams past; optionally --verify against the original export.
+ *
+ * The descriptor comes first in the zip and may need the whole of
+ * entities.xml: when the Server descriptor names no space (pack names the
+ * only Space object's key, or --space-key must find it first), and for
+ * --verify (which counts the output's objects), entities.xml is rewritten
+ * into a spool file first and deflated after.  Either way entities.xml is
+ * written as a member of unknown size (pack_zip_begin_stream) with the
+ * same zip64 choice, so both give the same bytes.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,6 +53,9 @@ struct state {
 	int		 have_desc;
 	struct spool	 ents;
 	int		 have_ents;
+	int		 ents_streamed;	/* rewritten straight into the zip */
+	int		 desc_written;
+	int		 zip64_ents;	/* entities.xml's zip64 choice */
 	struct spool	 ents_in;	/* entities.xml met before the head's
 					   end (extract's order), held */
 	int		 ents_held;
@@ -91,7 +102,7 @@ write_entities(struct state *s)
 	struct tee t;
 
 	spool_finish(&s->ents);
-	pack_zip_begin(s->zip, PKG_ENTITIES, s->ents.size, s->ents.crc);
+	pack_zip_begin_stream(s->zip, PKG_ENTITIES, s->zip64_ents);
 	t.fd = s->ents.fd;
 	t.zip = s->zip;
 	t.gate = xmlcheck_new("entities.xml (output)");
@@ -141,24 +152,15 @@ site_export(struct state *s)
 	return t != NULL && (strcmp(t, "all") == 0 || strcmp(t, "site") == 0);
 }
 
-/* Descriptor and entities.xml: the first two members of the zip; then
- * the members held inside the head. */
+/* The Cloud descriptor: the zip's first member. */
 static void
-write_head(struct state *s)
+write_descriptor(struct state *s)
 {
 	struct pack_desc_in di;
 	struct strbuf sb = STRBUF_INIT;
 
-	if (!s->have_ents)
-		diag_die(SP_EXIT_FAIL, pkg_label(s->in), 0,
-		    "package has no entities.xml");
-	if (s->o->space_key != NULL) {
-		if (s->st.sk[SK_SPACE_KEY] == 0)
-			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
-			    "--space-key: no Space object has the key %s",
-			    s->old_key);
+	if (s->o->space_key != NULL)
 		s->st.sk[SK_DESCRIPTOR] = 1;
-	}
 	memset(&di, 0, sizeof(di));
 	di.src = s->have_desc ? &s->desc : NULL;
 	if (s->o->space_key != NULL)
@@ -178,9 +180,68 @@ write_head(struct state *s)
 	pack_zip_write(s->zip, sb.buf, sb.len);
 	pack_zip_end(s->zip);
 	sb_free(&sb);
-	write_entities(s);
+	s->desc_written = 1;
+}
+
+/* Descriptor and entities.xml: the first two members of the zip (written
+ * already when entities.xml streamed); then the members held inside the
+ * head. */
+static void
+write_head(struct state *s)
+{
+	if (!s->have_ents)
+		diag_die(SP_EXIT_FAIL, pkg_label(s->in), 0,
+		    "package has no entities.xml");
+	if (s->o->space_key != NULL && s->st.sk[SK_SPACE_KEY] == 0)
+		diag_die(SP_EXIT_FAIL, "entities.xml", 0, "--space-key: no "
+		    "Space object has the key %s", s->old_key);
+	if (!s->ents_streamed) {
+		write_descriptor(s);
+		write_entities(s);
+	}
 	s->head_written = 1;
 	pack_held_write(&s->held, s->zip, &s->st);
+}
+
+/* The rewrite streaming into the zip: the descriptor goes first, at the
+ * first bytes (the root's datetime is known by then); every byte is fed
+ * to the output's well-formedness gate and deflated. */
+struct zstream {
+	struct state	*s;
+	struct xmlcheck	*gate;
+	uint64_t	 n;
+};
+
+static void
+zstream_wr(void *ctx, const void *buf, size_t n)
+{
+	struct zstream *z = ctx;
+
+	if (!z->s->desc_written) {
+		write_descriptor(z->s);
+		pack_zip_begin_stream(z->s->zip, PKG_ENTITIES, z->s->zip64_ents);
+	}
+	if (n == 0)
+		return;
+	if (xmlcheck_feed(z->gate, buf, n, 0) != 0)
+		xmlcheck_die(z->gate);
+	pack_zip_write(z->s->zip, buf, n);
+	z->n += n;
+}
+
+/*
+ * entities.xml's zip64 choice, from the package alone (the same whether
+ * it streams or is spooled): its size in the manifest, or the writer's
+ * estimate for a streamed member; zip64 from 2 GiB up (the rewrite adds
+ * collections and may grow it), or when neither is given.
+ */
+static int
+zip64_for_entities(const struct state *s, const struct pkg_member *m)
+{
+	uint64_t in = m->known ? m->size : manifest_getu(s->mf,
+	    PKG_FACT_ESTIMATE PKG_ENTITIES);
+
+	return in == 0 || in >= pack_zip_limit() / 2;
 }
 
 static void
@@ -259,6 +320,7 @@ static void
 do_entities(struct state *s, ent_read_fn rd, void *rdctx)
 {
 	struct pack_ent e;
+	struct zstream zs;
 	const char *k;
 
 	writer_facts(s);
@@ -296,8 +358,25 @@ do_entities(struct state *s, ent_read_fn rd, void *rdctx)
 		e.old_key = s->old_key;
 		e.new_key = s->o->space_key;
 	}
-	spool_open(&s->ents);
-	pack_entities(&e, rd, rdctx, PKG_ENTITIES, spool_wr, &s->ents);
+	/* Straight into the zip, unless the descriptor needs the whole
+	 * file first (it names the only space's key) or --verify counts the
+	 * output's objects. */
+	if (s->census == NULL && (s->old_key != NULL || site_export(s))) {
+		zs.s = s;
+		zs.gate = xmlcheck_new("entities.xml (output)");
+		zs.n = 0;
+		pack_entities(&e, rd, rdctx, PKG_ENTITIES, zstream_wr, &zs);
+		zstream_wr(&zs, NULL, 0);	/* an empty file still begins */
+		if (xmlcheck_feed(zs.gate, NULL, 0, 1) != 0)
+			xmlcheck_die(zs.gate);
+		xmlcheck_free(zs.gate);
+		pack_zip_end(s->zip);
+		s->st.entities_out = zs.n;
+		s->ents_streamed = 1;
+	} else {
+		spool_open(&s->ents);
+		pack_entities(&e, rd, rdctx, PKG_ENTITIES, spool_wr, &s->ents);
+	}
 	s->have_ents = 1;
 }
 
@@ -309,6 +388,7 @@ entities_member(struct state *s, const struct pkg_member *m, long head_end)
 	size_t r;
 
 	s->ents_at = m - s->mf->mem;
+	s->zip64_ents = zip64_for_entities(s, m);
 	if (s->ents_at == head_end) {
 		do_entities(s, pkg_read_fn, s->in);
 		s->st.entities_in = m->size;	/* checked by now */

@@ -194,6 +194,16 @@ int		 pack_zip_ncpu(void);
  * member fits the 16 KiB the store rule looks at). */
 void		 pack_zip_begin(struct pack_zip *, const char *name, uint64_t size,
 		    int64_t crc);
+/* A member whose size is not known before its data (a streamed package
+ * member): deflated, its size and CRC-32 in the data descriptor; zip64
+ * says whether the local header has the zip64 field (a size of 4 GiB or
+ * more without it dies at pack_zip_end).  Only for names pack deflates
+ * always (entities.xml, the descriptor). */
+void		 pack_zip_begin_stream(struct pack_zip *, const char *name,
+		    int zip64);
+/* The size from which zip64 structures are needed (0xFFFFFFFF, or the
+ * unit tests' lower limit). */
+uint64_t	 pack_zip_limit(void);
 void		 pack_zip_write(struct pack_zip *, const void *, size_t);
 void		 pack_zip_end(struct pack_zip *);
 void		 pack_zip_close(struct pack_zip *);	/* central directory */

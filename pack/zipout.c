@@ -161,6 +161,7 @@ struct pack_zip {
 	uint16_t		 dos_time, dos_date;
 	/* the current member */
 	int			 in_entry, decided, zip64;
+	int			 stream;	/* size unknown (pack_zip_begin_stream) */
 	char			*name;
 	uint64_t		 want, got, csize, off;
 	uint32_t		 crc;		/* of the data seen so far */
@@ -405,7 +406,8 @@ local_header(struct pack_zip *z)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: member name longer "
 		    "than 65535 bytes: %.64s...", z->name);
 	z->off = z->bytes;
-	z->zip64 = z->want >= lim_size;
+	if (!z->stream)		/* else the caller decided */
+		z->zip64 = z->want >= lim_size;
 	put32(&r, 0x04034b50);
 	put16(&r, z->zip64 || z->off >= lim_size ? VER_ZIP64 : VER_NEEDED);
 	put16(&r, flags_of(z));
@@ -780,9 +782,9 @@ decide(struct pack_zip *z)
 	z->hlen = 0;
 }
 
-void
-pack_zip_begin(struct pack_zip *z, const char *name, uint64_t size,
-    int64_t crc)
+static void
+begin(struct pack_zip *z, const char *name, uint64_t size, int64_t crc,
+    int stream, int zip64)
 {
 	if (z->in_entry)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: internal error: "
@@ -797,9 +799,36 @@ pack_zip_begin(struct pack_zip *z, const char *name, uint64_t size,
 	z->hlen = 0;
 	z->mcrc_known = crc != PACK_CRC_UNKNOWN;
 	z->mcrc = z->mcrc_known ? (uint32_t)crc : 0;
+	z->stream = stream;
+	z->zip64 = zip64;	/* a streamed member's; local_header decides
+				   the others' */
 	/* no reason to look at the data first: decide now */
 	if (must_deflate(name) || (!z->mcrc_known && size > HEAD_MAX))
 		decide(z);
+}
+
+void
+pack_zip_begin(struct pack_zip *z, const char *name, uint64_t size,
+    int64_t crc)
+{
+	begin(z, name, size, crc, 0, 0);
+}
+
+uint64_t
+pack_zip_limit(void)
+{
+	return lim_size;
+}
+
+void
+pack_zip_begin_stream(struct pack_zip *z, const char *name, int zip64)
+{
+	/* deflated (decided at once, before its header), so the size and
+	 * CRC-32 go in the data descriptor */
+	if (!must_deflate(name))
+		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: internal error: "
+		    "%s streamed, not deflated", name);
+	begin(z, name, UINT64_MAX, PACK_CRC_UNKNOWN, 1, zip64);
 }
 
 void
@@ -841,10 +870,14 @@ pack_zip_end(struct pack_zip *z)
 	struct pack_zentry *e;
 	struct rec r = { .n = 0 };
 
-	if (z->got != z->want)
+	if (z->got != z->want && !z->stream)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: internal error: "
 		    "%s: %llu bytes announced, %llu written", z->name,
 		    (unsigned long long)z->want, (unsigned long long)z->got);
+	if (z->stream && !z->zip64 && z->got >= lim_size)
+		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: %s: reached 4 GiB, "
+		    "more than its estimate allowed for: cannot write its "
+		    "descriptor", z->name);
 	if (!z->decided)
 		decide(z);
 	if (z->method == 8)

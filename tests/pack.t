@@ -64,7 +64,7 @@ run spaceport-pack --force -o "$T/r.zip" "$T/raw856.tar"
 is "$rc" 0 "--force packs it"
 
 topkg "$T/x856.zip" "$T/p856.tar"
-rm -rf "$T/pd"; mkdir "$T/pd"; tar -xf "$T/p856.tar" -C "$T/pd"
+rm -rf "$T/pd"; python3 "$TOP/tests/pkgread.py" unpack "$T/p856.tar" "$T/pd"
 run spaceport-pack $FORCE -o "$T/d.zip" "$T/pd"
 is "$rc" 0 "a package directory packs"
 cmp -s "$T/d.zip" <(spaceport-pack -q $FORCE "$T/p856.tar")
@@ -85,7 +85,7 @@ is "$rc" 1 "missing input: exit 1"
 
 # a finding: a relation whose child class pack does not know (the package
 # edited consistently: relations.tsv and its manifest line)
-rm -rf "$T/pf"; mkdir "$T/pf"; tar -xf "$T/p856.tar" -C "$T/pf"
+rm -rf "$T/pf"; python3 "$TOP/tests/pkgread.py" unpack "$T/p856.tar" "$T/pf"
 python3 - "$T/pf" <<'PY'
 import sys, zlib, os
 d = sys.argv[1]

@@ -58,6 +58,7 @@ struct member {
 	unsigned char	*data;
 	size_t		 n;
 	int		 give_crc;
+	int		 stream;	/* 1: pack_zip_begin_stream, 2: with zip64 */
 };
 
 static void
@@ -71,8 +72,12 @@ write_zip(const char *path, const struct member *m, size_t nm, int threads,
 	z = pack_zip_open(fd, path);
 	pack_zip_threads(z, threads);
 	for (i = 0; i < nm; i++) {
-		pack_zip_begin(z, m[i].name, m[i].n, m[i].give_crc ?
-		    (int64_t)io_crc32(0, m[i].data, m[i].n) : PACK_CRC_UNKNOWN);
+		if (m[i].stream)
+			pack_zip_begin_stream(z, m[i].name, m[i].stream == 2);
+		else
+			pack_zip_begin(z, m[i].name, m[i].n, m[i].give_crc ?
+			    (int64_t)io_crc32(0, m[i].data, m[i].n) :
+			    PACK_CRC_UNKNOWN);
 		for (off = 0; off < m[i].n; off += k) {
 			k = m[i].n - off < piece ? m[i].n - off : piece;
 			pack_zip_write(z, m[i].data + off, k);
@@ -191,6 +196,48 @@ check_set(const char *what, const struct member *m, size_t nm)
 	unlink(p);
 }
 
+/* A member of unknown size (pack_zip_begin_stream, what pack writes while
+ * it rewrites entities.xml) gives the same bytes as the same member
+ * announced with its size, below the zip64 limit; with zip64 it reads
+ * back too. */
+static void
+test_stream(const struct member *m, size_t nm)
+{
+	char p[] = "/tmp/test_zipout.XXXXXX";
+	struct member *s = xreallocarray(NULL, nm, sizeof(*s));
+	char *a, *b;
+	size_t la, lb, i;
+	int fd = mkstemp(p);
+
+	close(fd);
+	write_zip(p, m, nm, 2, 7777);
+	a = slurp(p, &la);
+	memcpy(s, m, nm * sizeof(*s));
+	for (i = 0; i < nm; i++)
+		if (strcmp(s[i].name, "entities.xml") == 0 ||
+		    strcmp(s[i].name, "exportDescriptor.properties") == 0)
+			s[i].stream = 1;
+	write_zip(p, s, nm, 2, 7777);
+	b = slurp(p, &lb);
+	ok(la == lb && memcmp(a, b, la) == 0, "streamed members: the same "
+	    "bytes as announced with their sizes");
+	free(b);
+	for (i = 0; i < nm; i++)
+		if (s[i].stream)
+			s[i].stream = 2;
+	write_zip(p, s, nm, 2, 7777);
+	ok(read_back(p, s, nm), "streamed with zip64: every member reads back");
+	if (have("python3"))
+		ok(sh("python3 -c 'import sys, zipfile; z = zipfile.ZipFile("
+		    "sys.argv[1]); sys.exit(z.testzip() is not None)' %s", p),
+		    "streamed with zip64: Python zipfile testzip");
+	else
+		tap_skip("python3 not installed");
+	free(a);
+	free(s);
+	unlink(p);
+}
+
 /* Raw deflate level 6 of the whole buffer in one call (the oracle). */
 static size_t
 plain_deflate(const unsigned char *in, size_t n, unsigned char **outp)
@@ -218,7 +265,7 @@ test_one_block_is_plain(void)
 {
 	char p[] = "/tmp/test_zipout1.XXXXXX";
 	unsigned char *t = gen_text(BLK, 5), *d;
-	struct member m = { "entities.xml", t, BLK, 1 };
+	struct member m = { "entities.xml", t, BLK, 1, 0 };
 	size_t dl, l;
 	char *b;
 	int fd = mkstemp(p);
@@ -246,7 +293,7 @@ test_dictionary_used(void)
 	size_t n = 4 * BLK, i, l;
 	unsigned char *t = xmalloc(n);
 	uint32_t seed = 9;
-	struct member m = { "entities.xml", t, n, 0 };
+	struct member m = { "entities.xml", t, n, 0, 0 };
 	char *b;
 	int fd = mkstemp(p);
 
@@ -277,25 +324,27 @@ main(void)
 	unsigned char *many = gen_text(300000, 4);
 	unsigned char byte[1] = { 'x' };
 	struct member set1[] = {
-		{ "exportDescriptor.properties", byte, 1, 0 },	/* 1 byte, deflated */
-		{ "entities.xml", big, 3 * BLK + 12345, 1 },	/* 4 blocks */
-		{ "attachments/1/2/1", two, 2 * BLK, 0 },	/* exactly 2 blocks */
-		{ "attachments/1/3/1", one, BLK, 1 },		/* exactly 1 block */
-		{ "attachments/1/4/1", big + 5, BLK + 1, 1 },	/* 1 block + 1 byte */
-		{ "attachments/1/5/1", byte, 0, 1 },		/* empty (stored) */
+		{ "exportDescriptor.properties", byte, 1, 0, 0 },	/* 1 byte, deflated */
+		{ "entities.xml", big, 3 * BLK + 12345, 1, 0 },	/* 4 blocks */
+		{ "attachments/1/2/1", two, 2 * BLK, 0, 0 },	/* exactly 2 blocks */
+		{ "attachments/1/3/1", one, BLK, 1, 0 },		/* exactly 1 block */
+		{ "attachments/1/4/1", big + 5, BLK + 1, 1, 0 },	/* 1 block + 1 byte */
+		{ "attachments/1/5/1", byte, 0, 1, 0 },		/* empty (stored) */
 	};
 	struct member set2[] = {
-		{ "entities.xml", byte, 0, 1 },			/* empty, deflated */
-		{ "exportDescriptor.properties", byte, 1, 1 },
+		{ "entities.xml", byte, 0, 1, 0 },			/* empty, deflated */
+		{ "exportDescriptor.properties", byte, 1, 1, 0 },
 	};
 	struct member set3[] = {
-		{ "entities.xml", many, 300000, 1 },		/* 300 blocks < 32 KiB */
-		{ "attachments/9/9/9", many + 1000, 1000, 0 },	/* exactly 1 small block */
+		{ "entities.xml", many, 300000, 1, 0 },		/* 300 blocks < 32 KiB */
+		{ "attachments/9/9/9", many + 1000, 1000, 0, 0 },	/* exactly 1 small block */
 	};
 
 	diag_setprog("test_zipout");
 	check_set("mixed sizes", set1, sizeof(set1) / sizeof(set1[0]));
 	check_set("empty entities.xml", set2, sizeof(set2) / sizeof(set2[0]));
+	test_stream(set1, sizeof(set1) / sizeof(set1[0]));
+	test_stream(set2, sizeof(set2) / sizeof(set2[0]));
 	pack_zip_test_block(1000);
 	check_set("1000-byte blocks", set3, sizeof(set3) / sizeof(set3[0]));
 	pack_zip_test_block(0);
