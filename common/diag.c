@@ -339,6 +339,18 @@ diag_release_signals(void)
 		unblock_fatal(&held_mask);
 }
 
+int
+diag_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t old;
+	int rc;
+
+	block_fatal(&old);	/* inherited by the new thread */
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 void
 diag_catch_signals(void)
 {

@@ -11,6 +11,7 @@
 #ifndef SP_DIAG_H
 #define SP_DIAG_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdarg.h>
 
@@ -79,6 +80,13 @@ void	 diag_catch_signals(void);
  */
 void	 diag_hold_signals(void);
 void	 diag_release_signals(void);
+/*
+ * pthread_create for a worker thread that never takes a fatal signal (it
+ * starts with them blocked): the main thread alone runs the handler, so
+ * diag_hold_signals() there holds them off for the whole process.  0, or
+ * pthread_create's error.
+ */
+int	 diag_thread_create(pthread_t *, void *(*fn)(void *), void *arg);
 /* Close stdout and check it (a full disk, a closed pipe): returns code,
  * or SP_EXIT_FAIL with a diagnostic if the close failed.  Every exit path
  * that wrote to stdout (--help, --version, data) ends with it. */

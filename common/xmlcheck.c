@@ -11,6 +11,7 @@
  * production ourselves as well: libxml2 2.9's push parser lets overlong
  * UTF-8 through in CDATA sections (found by tests/fuzz/fuzz_xmlcheck).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,4 +296,103 @@ xmlcheck_rd_finish(struct xmlcheck_rd *g)
 		;
 	xmlcheck_free(g->xc);
 	g->xc = NULL;
+}
+
+/* ---- the gate on its own thread ------------------------------------- */
+
+struct xmlcheck_async {
+	struct xmlcheck	*xc;
+	pthread_t	 t;
+	int		 threaded;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	const void	*buf;		/* the job: one chunk */
+	size_t		 n;
+	int		 final;
+	int		 busy;		/* a job is submitted, not checked yet */
+	int		 quit;
+};
+
+static void *
+async_main(void *arg)
+{
+	struct xmlcheck_async *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->busy && !a->quit)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->quit && !a->busy)
+			break;
+		pthread_mutex_unlock(&a->mu);
+		(void)xmlcheck_feed(a->xc, a->buf, a->n, a->final);
+		pthread_mutex_lock(&a->mu);
+		a->busy = 0;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+struct xmlcheck_async *
+xmlcheck_async_new(const char *fname)
+{
+	struct xmlcheck_async *a = xcalloc(1, sizeof(*a));
+
+	a->xc = xmlcheck_new(fname);	/* libxml2 initialised here */
+	if (pthread_mutex_init(&a->mu, NULL) != 0 ||
+	    pthread_cond_init(&a->cv, NULL) != 0)
+		diag_die(SP_EXIT_FAIL, NULL, 0, "cannot create a lock");
+	a->threaded = diag_thread_create(&a->t, async_main, a) == 0;
+	return a;
+}
+
+void
+xmlcheck_async_wait(struct xmlcheck_async *a)
+{
+	int failed;
+
+	pthread_mutex_lock(&a->mu);
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->mu);
+	failed = a->xc->failed;
+	pthread_mutex_unlock(&a->mu);
+	if (failed)
+		xmlcheck_die(a->xc);
+}
+
+void
+xmlcheck_async_submit(struct xmlcheck_async *a, const void *buf, size_t n,
+    int final)
+{
+	xmlcheck_async_wait(a);
+	if (!a->threaded) {
+		(void)xmlcheck_feed(a->xc, buf, n, final);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->buf = buf;
+	a->n = n;
+	a->final = final;
+	a->busy = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+xmlcheck_async_free(struct xmlcheck_async *a)
+{
+	if (a == NULL)
+		return;
+	if (a->threaded) {
+		pthread_mutex_lock(&a->mu);
+		a->quit = 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->t, NULL);
+	}
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	xmlcheck_free(a->xc);
+	free(a);
 }

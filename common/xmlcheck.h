@@ -57,6 +57,27 @@ struct xmlcheck_rd {
 	int		  eof;
 };
 
+/*
+ * The same gate on a thread of its own, one chunk ahead of the consumer:
+ * the caller submits chunk k+1 and hands chunk k to its consumer only
+ * after xmlcheck_async_wait() said chunk k passed, so no byte reaches
+ * the consumer before the parser saw it, exactly as with xmlcheck_feed,
+ * and the verdict and its message are the same; the parse runs while the
+ * consumer works on the chunk before.  A submitted buffer is read by the
+ * thread until the next wait returns: it must not change before.
+ * Without a thread (pthread_create failed), submit checks at once.
+ */
+struct xmlcheck_async;
+struct xmlcheck_async *xmlcheck_async_new(const char *fname);
+/* Waits for the chunk before, then hands over buf (n bytes, final as in
+ * xmlcheck_feed). */
+void		 xmlcheck_async_submit(struct xmlcheck_async *, const void *buf,
+		    size_t n, int final);
+/* Waits until the last chunk submitted is checked; dies (xmlcheck_die)
+ * if the document was refused. */
+void		 xmlcheck_async_wait(struct xmlcheck_async *);
+void		 xmlcheck_async_free(struct xmlcheck_async *);
+
 void		 xmlcheck_rd_init(struct xmlcheck_rd *,
 		    ssize_t (*rd)(void *, void *, size_t), void *ctx,
 		    const char *fname);

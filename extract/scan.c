@@ -8,7 +8,10 @@
  *   the lossless object reader (entities.h), whose objects feed the user
  *   table, the attachment checks, the relations and the inventory.
  * The object reader pulls; scan_read() pushes each chunk to the other two
- * as it hands it over, so entities.xml is read exactly once.
+ * as it hands it over, so entities.xml is read exactly once.  The gate
+ * runs on a thread of its own one chunk ahead (xmlcheck_async): while the
+ * reader works on chunk k the gate parses chunk k+1, and the reader gets
+ * a chunk only once the gate has passed it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +32,14 @@
 
 struct scan {
 	struct extract	*x;
-	struct xmlcheck	*xml;		/* the well-formedness gate */
+	struct xmlcheck_async *xml;	/* the well-formedness gate */
 	unsigned char	*in;
-	struct strbuf	 out;		/* sanitised bytes not yet handed over */
+	struct strbuf	 ob[2];		/* sanitised chunks: the reader's, and
+					   the one the gate is checking */
+	struct strbuf	*out;		/* the reader's (NULL before the first) */
 	size_t		 outpos;
+	int		 pend;		/* ob[] the gate has, or -1: none */
+	int		 pfinal;	/* that one is the last */
 	int		 eof;
 	char		 tail[2];	/* last bytes, for "]] " across chunks */
 	size_t		 ntail;
@@ -72,17 +79,15 @@ count_escapes(struct scan *s, const char *p, size_t n)
 	memcpy(s->tail, p + i, s->ntail);
 }
 
-/* Refill s->out with the next sanitised chunk; 0 at end of input. */
-static int
-refill(struct scan *s)
+/* The next sanitised chunk into sb, written to the package and counted
+ * (empty only at the end of input, where s->eof is set). */
+static void
+produce(struct scan *s, struct strbuf *sb)
 {
 	size_t r;
 
-	sb_reset(&s->out);
-	s->outpos = 0;
-	while (s->out.len == 0) {
-		if (s->eof)
-			return 0;
+	sb_reset(sb);
+	while (sb->len == 0 && !s->eof) {
 		if (s->x->src != NULL) {
 			ssize_t sr = s->x->src(s->x->srcctx, s->in, CHUNK);
 
@@ -94,18 +99,47 @@ refill(struct scan *s)
 			r = zipin_read(s->x->zip, s->in, CHUNK);
 		if (r == 0)
 			s->eof = 1;
-		sanitize_chunk(&s->x->san, s->in, r, s->eof, &s->out);
-		if (s->out.len > 0) {
+		sanitize_chunk(&s->x->san, s->in, r, s->eof, sb);
+		if (sb->len > 0) {
 			if (s->x->po != NULL)	/* streaming into the package */
-				pkg_write(s->x->po, s->out.buf, s->out.len);
+				pkg_write(s->x->po, sb->buf, sb->len);
 			else
-				spool_write(&s->x->ent, s->out.buf, s->out.len);
-			count_escapes(s, s->out.buf, s->out.len);
+				spool_write(&s->x->ent, sb->buf, sb->len);
+			count_escapes(s, sb->buf, sb->len);
 		}
-		if (xmlcheck_feed(s->xml, s->out.buf, s->out.len, s->eof) != 0)
-			xmlcheck_die(s->xml);
 	}
-	return 1;
+}
+
+/* Hand the reader the next chunk the gate has passed, after giving the
+ * gate the one after it; 0 at end of input. */
+static int
+refill(struct scan *s)
+{
+	int cur;
+
+	if (s->out == NULL) {		/* the first chunk */
+		produce(s, &s->ob[0]);
+		s->pfinal = s->eof;
+		xmlcheck_async_submit(s->xml, s->ob[0].buf, s->ob[0].len,
+		    s->pfinal);
+		s->pend = 0;
+	}
+	if (s->pend < 0)
+		return 0;
+	xmlcheck_async_wait(s->xml);	/* dies if the gate refused it */
+	cur = s->pend;
+	if (s->pfinal)
+		s->pend = -1;
+	else {
+		produce(s, &s->ob[1 - cur]);
+		s->pfinal = s->eof;
+		xmlcheck_async_submit(s->xml, s->ob[1 - cur].buf,
+		    s->ob[1 - cur].len, s->pfinal);
+		s->pend = 1 - cur;
+	}
+	s->out = &s->ob[cur];
+	s->outpos = 0;
+	return s->out->len > 0;
 }
 
 static ssize_t
@@ -114,12 +148,12 @@ scan_read(void *ctx, void *buf, size_t n)
 	struct scan *s = ctx;
 	size_t avail;
 
-	if (s->outpos == s->out.len && !refill(s))
+	if ((s->out == NULL || s->outpos == s->out->len) && !refill(s))
 		return 0;
-	avail = s->out.len - s->outpos;
+	avail = s->out->len - s->outpos;
 	if (n > avail)
 		n = avail;
-	memcpy(buf, s->out.buf + s->outpos, n);
+	memcpy(buf, s->out->buf + s->outpos, n);
 	s->outpos += n;
 	return (ssize_t)n;
 }
@@ -294,7 +328,7 @@ scan_entities(struct extract *x)
 	if (x->po == NULL)
 		spool_open(&x->ent);
 
-	s.xml = xmlcheck_new(PKG_ENTITIES);
+	s.xml = xmlcheck_async_new(PKG_ENTITIES);
 
 	r = ent_open(scan_read, &s, PKG_ENTITIES, x->max_object);
 	ent_stream(r, keep_elem, &s);
@@ -308,12 +342,13 @@ scan_entities(struct extract *x)
 	while (refill(&s))
 		;
 	ent_close(r);
-	xmlcheck_free(s.xml);
+	xmlcheck_async_free(s.xml);
 	if (x->po != NULL)
 		pkg_end(x->po);		/* its check record */
 	else
 		spool_finish(&x->ent);
-	sb_free(&s.out);
+	sb_free(&s.ob[0]);
+	sb_free(&s.ob[1]);
 	free(s.in);
 	body_free(s.body);
 

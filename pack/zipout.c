@@ -64,7 +64,11 @@
  *    count is >= 0xFFFF or the directory's size or offset is >=
  *    0xFFFFFFFF.  A member below 4 GiB whose deflated form could reach
  *    4 GiB (deflate can expand incompressible data slightly) is stored, so
- *    that the local header's choice never turns out wrong afterwards.
+ *    that the local header's choice never turns out wrong afterwards.  A
+ *    member streamed without its size (pack_zip_begin_stream: entities.xml
+ *    while pack rewrites it) is deflated and gets the zip64 field when the
+ *    caller says so (pack: from the package's size or estimate); one that
+ *    reaches 4 GiB without it dies rather than write a wrong descriptor.
  *  - Names: the package's raw bytes (UTF-8); bit 11 set when a name has a
  *    byte >= 0x80.
  * Reproducibility: the same members give the same bytes, whatever the
@@ -557,7 +561,7 @@ pool_start(struct pack_zip *z)
 		diag_die(SP_EXIT_FAIL, z->label, 0, "zip: cannot initialise "
 		    "the deflate threads");
 	for (i = 0; i < p->nth; i++)
-		if (pthread_create(&p->th[i], NULL, worker, p) != 0)
+		if (diag_thread_create(&p->th[i], worker, p) != 0)
 			diag_die(SP_EXIT_FAIL, z->label, 0, "zip: cannot start "
 			    "a deflate thread");
 	z->pool = p;

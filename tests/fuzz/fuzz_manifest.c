@@ -12,7 +12,10 @@
  *  - manifest_parse: on success the members have safe names and are
  *    unique; manifest_format of the result parses again to the same
  *    facts and members, and formatting that gives the same bytes;
- *    manifest_get / manifest_member find what was parsed.
+ *    manifest_get / manifest_member find what was parsed;
+ *  - the same bytes as format 2's records (manifest_parse_facts,
+ *    manifest_parse_check): a fact is never given twice, a check record
+ *    names a safe member that is not a record.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -96,6 +99,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	check_tsv(copy, size);
 
+	/* The same bytes as format 2's records: a facts record's facts are
+	 * given once each; a check record names a safe member. */
+	{
+		char err[512], *name;
+		uint64_t sz;
+		uint32_t crc;
+
+		manifest_init(&m);
+		manifest_set(&m, "stage", "extract");
+		if (manifest_parse_facts(&m, copy, size, "facts.tsv", err,
+		    sizeof(err)) == 0)
+			for (i = 0; i < m.nkv; i++)
+				for (j = 0; j < i; j++)
+					FUZZ_CHECK(strcmp(m.key[i], m.key[j]) != 0,
+					    "facts record: \"%s\" twice", m.key[i]);
+		manifest_free(&m);
+		if (manifest_parse_check(copy, size, "check.tsv", &name, &sz, &crc,
+		    err, sizeof(err)) == 0) {
+			FUZZ_CHECK(name != NULL && pkg_name_ok(name) &&
+			    !pkg_reserved_name(name), "check record: name");
+			free(name);
+		}
+	}
 	manifest_init(&m);
 	rc = manifest_parse(&m, copy, size, "manifest.tsv");
 	free(copy);

@@ -3,7 +3,8 @@
  * (tar form and directory form) with common/manifest.c.
  *
  * Input: a package as a tar stream (seeds: small packages made by
- * spaceport-extract from the fixtures).  The bytes are written to a
+ * spaceport-extract from the fixtures, format 1 and, "v2-", format 2 with
+ * streamed members in pieces, check, facts and end records).  The bytes are written to a
  * temporary file and read with pkg_open/pkg_next/pkg_read; a refusal
  * (diag_die) is caught (fuzz_util.h FUZZ_TRY).  Checks:
  *  - pkg_next hands over the manifest's members in the manifest's order,
