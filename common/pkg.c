@@ -1306,8 +1306,10 @@ pkg_abandon(struct pkg_out *o)
 	if (o == NULL)
 		return;
 	if (o->ar != NULL) {
-		/* marked failed: freeing it writes no tar trailer */
-		archive_write_fail(o->ar);
+		/* Closed, not failed (libarchive 3.6 then keeps its buffer):
+		 * the tar trailer may go out, but never the end record, so no
+		 * reader takes what was written; a file is removed below. */
+		(void)archive_write_close(o->ar);
 		archive_write_free(o->ar);
 		archive_entry_free(o->ent);
 	}
