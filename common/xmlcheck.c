@@ -26,6 +26,8 @@
 #include "diag.h"
 #include "xmlcheck.h"
 
+#define XMLCHECK_PIECE	((size_t)256 << 10)
+
 struct xmlcheck {
 	const char	*fname;
 	xmlParserCtxtPtr ctxt;
@@ -215,9 +217,11 @@ xmlcheck_feed(struct xmlcheck *x, const void *buf, size_t n, int final)
 		return x->failed ? -1 : 0;
 	}
 	x->ended = final;
-	/* xmlParseChunk takes an int: feed in bounded pieces. */
+	/* Bounded pieces: xmlParseChunk takes an int, and libxml2 copies a
+	 * whole piece into its input buffer before parsing it (a reader
+	 * refilling 16 MiB at a time made that buffer 50 MB). */
 	do {
-		k = n > (1u << 30) ? (1u << 30) : n;
+		k = n > XMLCHECK_PIECE ? XMLCHECK_PIECE : n;
 		rc = xmlParseChunk(x->ctxt, k > 0 ? p : "", (int)k,
 		    final && k == n);
 		if (!x->failed)
