@@ -647,7 +647,6 @@ read_manifest(struct pkg_in *p)
 	char err[1024];
 	const char *name;
 	uint64_t size;
-	la_ssize_t n;
 
 	if (p->dir != NULL) {
 		dir_open_member(p, PKG_MANIFEST);
@@ -661,20 +660,7 @@ read_manifest(struct pkg_in *p)
 		if (strcmp(name, PKG_MANIFEST) != 0)
 			in_die(p, "first member is %s, not a spaceport package "
 			    "manifest", name);
-		if (size > MANIFEST_MAX)
-			in_die(p, "%s: too large", PKG_MANIFEST);
-		for (;;) {
-			sb_grow(&sb, 65536);
-			n = archive_read_data(p->ar, sb.buf + sb.len, 65536);
-			if (n < 0)
-				ar_die(p);
-			if (n == 0)
-				break;
-			sb.len += (size_t)n;
-			if (sb.len > size)
-				in_die(p, "%s: longer than its header says",
-				    PKG_MANIFEST);
-		}
+		tar_slurp_entry(p, PKG_MANIFEST, size, MANIFEST_MAX, &sb);
 	}
 	/* One line: "LABEL: spaceport/manifest.tsv:LINE: why". */
 	if (manifest_parse_msg(&p->man, sb.buf != NULL ? sb.buf : "", sb.len,
