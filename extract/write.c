@@ -241,8 +241,8 @@ write_package(struct extract *x, enum pkg_outkind kind, const char *path)
 	e = x->outm;
 	n = x->noutm;
 	if ((o = x->po) != NULL) {
-		/* streaming: entities.xml is in, the scan's facts follow */
-		manifest_setu(&m, "count.members", 5 + n);
+		/* streaming: entities.xml is in, the scan's facts follow
+		 * (count.members went out with the manifest) */
 		pkg_facts(o, &m);
 		pkg_flush_facts(o);
 	} else {

@@ -76,36 +76,78 @@ spool_wr(void *ctx, const void *buf, size_t n)
 		spool_write(ctx, buf, n);
 }
 
-struct tee {
-	int		 fd;
-	struct pack_zip	*zip;
-	struct xmlcheck	*gate;		/* the output is well-formed or dies */
+static void	write_descriptor(struct state *);
+
+/*
+ * entities.xml on its way into the zip, rewritten straight in or read
+ * back from its spool: the Cloud descriptor goes first, at the first
+ * bytes (the root's datetime is known by then); every byte is fed to the
+ * output's well-formedness gate and deflated.
+ */
+struct zstream {
+	struct state	*s;
+	struct xmlcheck	*gate;
+	uint64_t	 n;
+	int		 fd;		/* the spool read back (tee_read) */
 };
+
+static void
+zstream_init(struct zstream *z, struct state *s, int fd)
+{
+	z->s = s;
+	z->gate = xmlcheck_new("entities.xml (output)");
+	z->n = 0;
+	z->fd = fd;
+}
+
+static void
+zstream_wr(void *ctx, const void *buf, size_t n)
+{
+	struct zstream *z = ctx;
+
+	if (!z->s->desc_written) {
+		write_descriptor(z->s);
+		pack_zip_begin_stream(z->s->zip, PKG_ENTITIES, z->s->zip64_ents);
+	}
+	if (n == 0)
+		return;
+	if (xmlcheck_feed(z->gate, buf, n, 0) != 0)
+		xmlcheck_die(z->gate);
+	pack_zip_write(z->s->zip, buf, n);
+	z->n += n;
+}
+
+static void
+zstream_end(struct zstream *z)
+{
+	zstream_wr(z, NULL, 0);		/* an empty file still begins */
+	if (xmlcheck_feed(z->gate, NULL, 0, 1) != 0)
+		xmlcheck_die(z->gate);
+	xmlcheck_free(z->gate);
+	pack_zip_end(z->s->zip);
+	z->s->st.entities_out = z->n;
+}
 
 /* ent_read_fn: read the spool and copy what was read into the zip. */
 static ssize_t
 tee_read(void *ctx, void *buf, size_t n)
 {
-	struct tee *t = ctx;
-	size_t r = io_read(t->fd, buf, n, "entities.xml spool");
+	struct zstream *z = ctx;
+	size_t r = io_read(z->fd, buf, n, "entities.xml spool");
 
-	if (xmlcheck_feed(t->gate, buf, r, r == 0) != 0)
-		xmlcheck_die(t->gate);
-	pack_zip_write(t->zip, buf, r);
+	zstream_wr(z, buf, r);
 	return (ssize_t)r;
 }
 
+/* The spooled rewrite into the zip; for --verify, counted on the way. */
 static void
 write_entities(struct state *s)
 {
 	char buf[65536];
-	struct tee t;
+	struct zstream z;
 
 	spool_finish(&s->ents);
-	pack_zip_begin_stream(s->zip, PKG_ENTITIES, s->zip64_ents);
-	t.fd = s->ents.fd;
-	t.zip = s->zip;
-	t.gate = xmlcheck_new("entities.xml (output)");
+	zstream_init(&z, s, s->ents.fd);
 	if (s->census != NULL) {
 		struct ent_reader *r;
 		const struct xobj *o;
@@ -113,7 +155,7 @@ write_entities(struct state *s)
 		size_t gaplen;
 		int rc;
 
-		r = ent_open(tee_read, &t, "entities.xml (output)",
+		r = ent_open(tee_read, &z, "entities.xml (output)",
 		    s->max_object);
 		if (r == NULL)
 			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
@@ -125,11 +167,9 @@ write_entities(struct state *s)
 			diag_die(SP_EXIT_FAIL, "entities.xml", 0,
 			    "internal error: the output is not readable");
 	}
-	while (tee_read(&t, buf, sizeof(buf)) > 0)
+	while (tee_read(&z, buf, sizeof(buf)) > 0)
 		;
-	xmlcheck_free(t.gate);
-	pack_zip_end(s->zip);
-	s->st.entities_out = s->ents.size;
+	zstream_end(&z);
 	spool_close(&s->ents);
 }
 
@@ -152,7 +192,7 @@ site_export(struct state *s)
 	return t != NULL && (strcmp(t, "all") == 0 || strcmp(t, "site") == 0);
 }
 
-/* The Cloud descriptor: the zip's first member. */
+/* The Cloud descriptor: the zip's first member (zstream_wr calls it). */
 static void
 write_descriptor(struct state *s)
 {
@@ -195,38 +235,10 @@ write_head(struct state *s)
 	if (s->o->space_key != NULL && s->st.sk[SK_SPACE_KEY] == 0)
 		diag_die(SP_EXIT_FAIL, "entities.xml", 0, "--space-key: no "
 		    "Space object has the key %s", s->old_key);
-	if (!s->ents_streamed) {
-		write_descriptor(s);
+	if (!s->ents_streamed)
 		write_entities(s);
-	}
 	s->head_written = 1;
 	pack_held_write(&s->held, s->zip, &s->st);
-}
-
-/* The rewrite streaming into the zip: the descriptor goes first, at the
- * first bytes (the root's datetime is known by then); every byte is fed
- * to the output's well-formedness gate and deflated. */
-struct zstream {
-	struct state	*s;
-	struct xmlcheck	*gate;
-	uint64_t	 n;
-};
-
-static void
-zstream_wr(void *ctx, const void *buf, size_t n)
-{
-	struct zstream *z = ctx;
-
-	if (!z->s->desc_written) {
-		write_descriptor(z->s);
-		pack_zip_begin_stream(z->s->zip, PKG_ENTITIES, z->s->zip64_ents);
-	}
-	if (n == 0)
-		return;
-	if (xmlcheck_feed(z->gate, buf, n, 0) != 0)
-		xmlcheck_die(z->gate);
-	pack_zip_write(z->s->zip, buf, n);
-	z->n += n;
 }
 
 /*
@@ -362,16 +374,9 @@ do_entities(struct state *s, ent_read_fn rd, void *rdctx)
 	 * file first (it names the only space's key) or --verify counts the
 	 * output's objects. */
 	if (s->census == NULL && (s->old_key != NULL || site_export(s))) {
-		zs.s = s;
-		zs.gate = xmlcheck_new("entities.xml (output)");
-		zs.n = 0;
+		zstream_init(&zs, s, -1);
 		pack_entities(&e, rd, rdctx, PKG_ENTITIES, zstream_wr, &zs);
-		zstream_wr(&zs, NULL, 0);	/* an empty file still begins */
-		if (xmlcheck_feed(zs.gate, NULL, 0, 1) != 0)
-			xmlcheck_die(zs.gate);
-		xmlcheck_free(zs.gate);
-		pack_zip_end(s->zip);
-		s->st.entities_out = zs.n;
+		zstream_end(&zs);
 		s->ents_streamed = 1;
 	} else {
 		spool_open(&s->ents);
